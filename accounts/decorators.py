@@ -1,0 +1,25 @@
+"""View decorators for pages that only employees of an account may open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+View = Callable[..., HttpResponse]
+
+
+def employee_required(view: View) -> View:
+    """Require a signed-in employee; support staff have no account pages."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.account_id is None:  # type: ignore[union-attr]
+            raise PermissionDenied("Only employees of an account can open this page.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)

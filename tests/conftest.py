@@ -1,0 +1,77 @@
+"""Fixtures every test can use.
+
+Tests that need PostgreSQL, Redis or Chromium skip with the reason where the
+service is missing. CI sets ``REVSTACKR_REQUIRE_SERVICES=1``, which turns
+each such skip into a failure, so a green CI run used them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import AdminFactory, EmployeeFactory
+
+REQUIRE_SERVICES = os.environ.get("REVSTACKR_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test, or fail it when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    from django.conf import settings
+
+    # The real hasher is slow on purpose; tests only need it to be correct.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("needs Redis: REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing(f"needs Redis at {url}: {error}")
+    return url
+
+
+@pytest.fixture
+def postgresql(db: None) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL: DATABASE_URL does not point at one")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return AdminFactory()
+
+
+@pytest.fixture
+def employee(admin_user: User) -> User:
+    return EmployeeFactory(account=admin_user.account)
+
+
+@pytest.fixture
+def signed_in(client: Client) -> Callable[[User], Client]:
+    """Return a function that signs a user in on the test client."""
+
+    def sign_in(user: User) -> Client:
+        client.force_login(user, backend="accounts.backends.EmployeeBackend")
+        return client
+
+    return sign_in
