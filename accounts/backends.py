@@ -7,11 +7,15 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import EMPLOYEE_PERMISSIONS, User
 
 
 class EmployeeBackend(ModelBackend):
-    """Sign in by email, case-insensitively; inactive people are refused."""
+    """Sign in by email, case-insensitively; inactive people are refused.
+
+    An account's Admins hold every employee permission whatever their
+    stored permissions say, so an Admin can never lock themselves out.
+    """
 
     def authenticate(
         self,
@@ -33,3 +37,9 @@ class EmployeeBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_all_permissions(self, user_obj: Any, obj: object | None = None) -> set[str]:
+        permissions = super().get_all_permissions(user_obj, obj)
+        if user_obj.is_active and getattr(user_obj, "is_account_admin", False):
+            permissions = {*permissions, *EMPLOYEE_PERMISSIONS}
+        return permissions

@@ -23,3 +23,18 @@ def employee_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
+
+
+def employee_permission_required(permission: str) -> Callable[[View], View]:
+    """Require a signed-in employee who holds ``permission`` (else 403)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                raise PermissionDenied("Your Admin has not given you this permission.")
+            return view(request, *args, **kwargs)
+
+        return employee_required(wrapper)
+
+    return decorator

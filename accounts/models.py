@@ -59,6 +59,13 @@ class UserManager(BaseUserManager["User"]):
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+EMPLOYEE_PERMISSIONS = (
+    "accounts.access_conversations",
+    "accounts.access_contacts",
+    "accounts.access_settings",
+)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """An employee of one Account, or a member of RevStackr's support staff.
 
@@ -102,6 +109,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
+        # The three switches an Admin turns on or off on My Staff. Admins
+        # hold all three through accounts.backends.EmployeeBackend.
+        permissions = [
+            ("access_conversations", "Conversations: see and send email"),
+            ("access_contacts", "Contacts: find and edit people"),
+            ("access_settings", "Settings: open their own profile"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~(models.Q(is_staff=True) & models.Q(account__isnull=False)),
