@@ -8,12 +8,14 @@ each such skip into a failure, so a green CI run used them all.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 
 from accounts.models import User
+from mailsync.sandbox import Sandbox, build_sandbox
 from tests.factories import AdminFactory, EmployeeFactory
 
 REQUIRE_SERVICES = os.environ.get("REVSTACKR_REQUIRE_SERVICES") == "1"
@@ -24,14 +26,6 @@ def service_missing(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"required service missing: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing() -> None:
-    from django.conf import settings
-
-    # The real hasher is slow on purpose; tests only need it to be correct.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -75,3 +69,22 @@ def signed_in(client: Client) -> Callable[[User], Client]:
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Sandbox]:
+    """The provider sandbox, at the address the settings were given."""
+    from django.conf import settings
+
+    address = urlsplit(settings.PROVIDER_SANDBOX_URL)
+    sandbox = build_sandbox(seed=1)
+    sandbox.start(address.hostname or "127.0.0.1", address.port or 0)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> Iterator[Sandbox]:
+    """The running sandbox, emptied before each test."""
+    sandbox_server.reset()
+    yield sandbox_server

@@ -1,20 +1,10 @@
-from collections.abc import Iterator
+# The `sandbox` and `sandbox_server` fixtures live in tests/conftest.py, so
+# the conformance tests and the app's tests share one sandbox at the address
+# the settings know.
 
-import pytest
-
-from mailsync.sandbox import Sandbox, build_sandbox
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[Sandbox]:
-    sandbox = build_sandbox(seed=1)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(sandbox_server: Sandbox) -> Iterator[Sandbox]:
-    """The running sandbox, emptied before each test."""
-    sandbox_server.reset()
-    yield sandbox_server
+from tests.mailsync.sandbox.google_fixtures import (  # noqa: F401
+    gmail,
+    google,
+    make_gmail,
+    owner,
+)

@@ -1,0 +1,82 @@
+"""Check Gmail answers against the bundled discovery document's schemas.
+
+Types are checked recursively (string, integer, boolean, array, object,
+$ref); 64-bit integers travel as decimal strings and ``byte`` fields as
+base64url, as in Google's JSON; members the schema does not define are
+refused, so a typo in the stand-in shows up here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from typing import Any
+
+from googleapiclient.discovery_cache import get_static_doc
+
+
+@functools.cache
+def schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = json.loads(get_static_doc("gmail", "v1"))["schemas"]
+    return schemas
+
+
+def assert_matches(value: Any, schema_name: str) -> None:
+    problems = _check(value, {"$ref": schema_name}, schema_name)
+    assert not problems, "\n".join(problems)
+
+
+def _check(value: Any, schema: dict[str, Any], path: str) -> list[str]:
+    if "$ref" in schema:
+        schema = schemas()[schema["$ref"]]
+    kind = schema.get("type")
+    fmt = schema.get("format")
+
+    if kind == "object":
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object, got {value!r}"]
+        problems = []
+        properties = schema.get("properties", {})
+        for name, member in properties.items():
+            if member.get("required") and name not in value:
+                problems.append(f"{path}.{name}: required")
+        for name, item in value.items():
+            member = properties.get(name, schema.get("additionalProperties"))
+            if member is None:
+                problems.append(f"{path}.{name}: not in the schema")
+                continue
+            problems += _check(item, member, f"{path}.{name}")
+        return problems
+    if kind == "array":
+        if not isinstance(value, list):
+            return [f"{path}: expected an array"]
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in _check(item, schema["items"], f"{path}[{index}]")
+        ]
+    if kind == "string":
+        if not isinstance(value, str):
+            return [f"{path}: expected a string, got {value!r}"]
+        if fmt in ("int64", "uint64") and not value.lstrip("-").isdigit():
+            return [f"{path}: expected a decimal string, got {value!r}"]
+        if fmt == "byte" and not _is_base64url(value):
+            return [f"{path}: expected base64url"]
+        return []
+    if kind == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return [f"{path}: expected an integer, got {value!r}"]
+        return []
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else [f"{path}: expected a boolean"]
+    return []
+
+
+def _is_base64url(value: str) -> bool:
+    try:
+        base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return "+" not in value and "/" not in value
