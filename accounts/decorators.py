@@ -10,7 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from accounts.models import Account, User
+
 View = Callable[..., HttpResponse]
+
+
+class EmployeeRequest(HttpRequest):
+    """The request that views behind ``employee_required`` receive."""
+
+    user: User
+    account: Account
 
 
 def employee_required(view: View) -> View:
@@ -38,3 +47,15 @@ def employee_permission_required(permission: str) -> Callable[[View], View]:
         return employee_required(wrapper)
 
     return decorator
+
+
+def admin_required(view: View) -> View:
+    """Require a signed-in Admin of an account (else 403)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_account_admin:  # type: ignore[union-attr]
+            raise PermissionDenied("Only your account's Admins can open this page.")
+        return view(request, *args, **kwargs)
+
+    return employee_required(wrapper)

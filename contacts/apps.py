@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class ContactsConfig(AppConfig):
     name = "contacts"
+    verbose_name = "Contacts"

@@ -31,6 +31,9 @@ SECRET_KEY = env.str(
     "SECRET_KEY", default="django-insecure-revstackr-development-key-change-me"
 )
 
+# Where people reach the app, for links in emails sent outside a request.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -40,11 +43,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth.usersessions' pages
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.microsoft",
@@ -141,6 +146,16 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 
+# Two-factor sign-in with an authenticator app, and recovery codes for a
+# lost phone. Employees turn it on for themselves under Settings.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "RevStackr"
+
+# allauth.usersessions records which sessions belong to whom, so that
+# deactivating an employee can end every session they have; it does not
+# track activity per request.
+USERSESSIONS_TRACK_ACTIVITY = False
+
 # Mail a person receives (invitations, password resets, disconnect notices).
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -189,6 +204,109 @@ if not REDIS_URL:
     del Q_CLUSTER["redis"]
 else:
     del Q_CLUSTER["orm"]
+
+# Mail providers
+#
+# By default every provider URL points at the local sandbox
+# (`python -m mailsync.sandbox`); USE_REAL_PROVIDERS=true points them at
+# Google and Microsoft. allauth reads Google's URLs when its views module is
+# imported, so they are settled here, before Django starts.
+
+PROVIDER_SANDBOX_URL = env.str(
+    "PROVIDER_SANDBOX_URL", default="http://127.0.0.1:8025"
+).rstrip("/")
+USE_REAL_PROVIDERS = env.bool("USE_REAL_PROVIDERS", default=False)
+
+if USE_REAL_PROVIDERS:
+    GOOGLE_ENDPOINTS = {
+        "authorize": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token": "https://oauth2.googleapis.com/token",
+        "certs": "https://www.googleapis.com/oauth2/v1/certs",
+        "issuer": "https://accounts.google.com",
+        "userinfo": "https://www.googleapis.com/oauth2/v2/userinfo",
+        "revoke": "https://oauth2.googleapis.com/revoke",
+        "api_root": "https://gmail.googleapis.com/",
+    }
+    MICROSOFT_ENDPOINTS = {
+        "login": "https://login.microsoftonline.com",
+        "graph": "https://graph.microsoft.com",
+    }
+else:
+    GOOGLE_ENDPOINTS = {
+        "authorize": f"{PROVIDER_SANDBOX_URL}/google/o/oauth2/v2/auth",
+        "token": f"{PROVIDER_SANDBOX_URL}/google/token",
+        "certs": f"{PROVIDER_SANDBOX_URL}/google/oauth2/v1/certs",
+        "issuer": f"{PROVIDER_SANDBOX_URL}/google",
+        "userinfo": f"{PROVIDER_SANDBOX_URL}/google/oauth2/v2/userinfo",
+        "revoke": f"{PROVIDER_SANDBOX_URL}/google/revoke",
+        "api_root": f"{PROVIDER_SANDBOX_URL}/",
+    }
+    MICROSOFT_ENDPOINTS = {
+        "login": f"{PROVIDER_SANDBOX_URL}/microsoft",
+        "graph": f"{PROVIDER_SANDBOX_URL}/graph",
+    }
+MICROSOFT_TENANT = env.str("MICROSOFT_TENANT", default="common")
+
+# Read and send, nothing more (least privilege).
+GOOGLE_SCOPES = [
+    "openid",
+    "email",
+    "profile",
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.send",
+]
+MICROSOFT_SCOPES = [
+    "openid",
+    "email",
+    "profile",
+    "offline_access",
+    "User.Read",
+    "Mail.ReadWrite",
+    "Mail.Send",
+]
+
+SOCIALACCOUNT_ADAPTER = "mailsync.adapters.MailboxConnectionAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False  # tokens live encrypted on the Mailbox
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APPS": [
+            {
+                "client_id": env.str(
+                    "GOOGLE_CLIENT_ID", default="revstackr-sandbox-google"
+                ),
+                "secret": env.str("GOOGLE_CLIENT_SECRET", default="sandbox-secret"),
+            }
+        ],
+        "SCOPE": GOOGLE_SCOPES,
+        "AUTH_PARAMS": {"access_type": "offline", "prompt": "consent"},
+        "OAUTH_PKCE_ENABLED": True,
+        "AUTHORIZE_URL": GOOGLE_ENDPOINTS["authorize"],
+        "ACCESS_TOKEN_URL": GOOGLE_ENDPOINTS["token"],
+        "CERTS_URL": GOOGLE_ENDPOINTS["certs"],
+        "ID_TOKEN_ISSUER": GOOGLE_ENDPOINTS["issuer"],
+        "IDENTITY_URL": GOOGLE_ENDPOINTS["userinfo"],
+    },
+    "microsoft": {
+        "APPS": [
+            {
+                "client_id": env.str(
+                    "MICROSOFT_CLIENT_ID", default="revstackr-sandbox-microsoft"
+                ),
+                "secret": env.str("MICROSOFT_CLIENT_SECRET", default="sandbox-secret"),
+                "settings": {
+                    "tenant": MICROSOFT_TENANT,
+                    "login_url": MICROSOFT_ENDPOINTS["login"],
+                    "graph_url": MICROSOFT_ENDPOINTS["graph"],
+                },
+            }
+        ],
+        "SCOPE": MICROSOFT_SCOPES,
+        "OAUTH_PKCE_ENABLED": True,
+    },
+}
 
 # Internationalisation
 

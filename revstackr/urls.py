@@ -9,5 +9,7 @@ admin.site.site_title = "RevStackr support"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("settings/staff/", include("staff.urls")),
     path("", include("accounts.urls")),
 ]

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class StaffConfig(AppConfig):
     name = "staff"
+    verbose_name = "My Staff"

@@ -1,0 +1,20 @@
+"""The pages of the accounts app: home and My Profile."""
+
+from tests.access import (
+    ACCOUNT_ADMIN,
+    EMPLOYEE,
+    OUTSIDER,
+    REDIRECT,
+    WITH,
+    Entry,
+)
+
+ENTRIES = [
+    # Home sends whoever may open Contacts there; the rest see a welcome.
+    Entry(
+        "home",
+        EMPLOYEE,
+        expect={WITH: REDIRECT, ACCOUNT_ADMIN: REDIRECT, OUTSIDER: REDIRECT},
+    ),
+    Entry("profile", "accounts.access_settings"),
+]
