@@ -38,7 +38,7 @@ class EmployeeBackend(ModelBackend):
             return user
         return None
 
-    def get_all_permissions(self, user_obj: Any, obj: object | None = None) -> set[str]:
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         permissions = super().get_all_permissions(user_obj, obj)
         if user_obj.is_active and getattr(user_obj, "is_account_admin", False):
             permissions = {*permissions, *EMPLOYEE_PERMISSIONS}

@@ -19,6 +19,10 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    import_window_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="How far back a newly connected mailbox's mail is imported.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -89,6 +93,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         null=True,
         blank=True,
         help_text="Empty for RevStackr support staff.",
+    )
+    signature = models.TextField(
+        blank=True, help_text="Added below the email you write in RevStackr."
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
     is_active = models.BooleanField(

@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("settings/profile/", views.profile, name="profile"),
+    path("settings/profile/mailbox/", include("mailsync.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Services of the mail sync: connecting, tokens, syncing and sending."""
