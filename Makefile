@@ -19,6 +19,7 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py setup_schedules
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py run_demo
 

@@ -22,3 +22,10 @@ from revstackr.settings import *  # noqa: E402, F403
 
 # The real hasher is slow on purpose; tests only need it to be correct.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests that run a real qcluster process need a database file both
+# processes can open; SQLite's default test database lives in memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }

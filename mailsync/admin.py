@@ -1,0 +1,130 @@
+"""Support staff's view of mailboxes: states, cursors, sync runs, resync.
+
+Tokens are never shown (not even encrypted), nor are message bodies.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from mailsync.models import Mailbox, SyncRun
+
+
+class SyncRunInline(admin.TabularInline):
+    model = SyncRun
+    fields = (
+        "kind",
+        "started_at",
+        "finished_at",
+        "fetched",
+        "stored",
+        "linked",
+        "removed",
+        "skipped",
+        "error",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-started_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
+        # The latest runs only; the full log is on the Sync runs page.
+        recent = SyncRun.objects.order_by("-started_at").values("pk")[:20]
+        return super().get_queryset(request).filter(pk__in=recent)
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = (
+        "address",
+        "provider",
+        "employee",
+        "account",
+        "state",
+        "state_reason",
+        "last_synced_at",
+        "import_progress",
+        "is_current",
+    )
+    list_filter = ("provider", "state", "is_current")
+    search_fields = ("address", "employee__email", "account__name")
+    list_select_related = ("employee", "account")
+    actions = ["full_resync"]
+    inlines = [SyncRunInline]
+    fields = (
+        "account",
+        "employee",
+        "provider",
+        "address",
+        "aliases",
+        "is_current",
+        "state",
+        "state_reason",
+        "granted_scopes",
+        "access_token_expires_at",
+        "connected_at",
+        "disconnected_at",
+        "last_synced_at",
+        "last_error",
+        "failure_count",
+        "backoff_until",
+        "import_done",
+        "import_total",
+        "cursor",
+        "backfill_addresses",
+        "lease_owner",
+        "lease_expires_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Import")
+    def import_progress(self, mailbox: Mailbox) -> str:
+        if mailbox.import_total:
+            return f"{mailbox.import_done} of {mailbox.import_total}"
+        return str(mailbox.import_done or "")
+
+    @admin.action(description="Run a full resync (re-list from the import window)")
+    def full_resync(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        # A re-list stores nothing twice: known messages are only skipped.
+        count = queryset.exclude(state=Mailbox.State.DISCONNECTED).update(
+            cursor={},
+            state=Mailbox.State.IMPORTING,
+            import_done=0,
+            import_total=None,
+            backoff_until=None,
+            last_error="",
+        )
+        self.message_user(
+            request,
+            f"{count} mailboxes will re-list their mail on the next sweep "
+            f"({timezone.now():%H:%M} + at most a minute).",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "mailbox",
+        "kind",
+        "started_at",
+        "finished_at",
+        "fetched",
+        "stored",
+        "linked",
+        "removed",
+        "error",
+    )
+    list_filter = ("kind", "mailbox__provider")
+    search_fields = ("mailbox__address",)
+    list_select_related = ("mailbox",)
+    readonly_fields = [field.name for field in SyncRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

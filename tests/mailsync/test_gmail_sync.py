@@ -1,0 +1,181 @@
+"""Pulling Gmail through the sandbox: first import, incremental, cursors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from conversations.models import Message, MessageLink, Thread
+from mailsync.models import Mailbox, SyncRun
+from mailsync.sandbox.google.control_client import GoogleSandboxControl
+from mailsync.services.sync import claim_mailbox, sync_mailbox
+from tests.contacts.factories import ContactFactory
+from tests.factories import EmployeeFactory
+from tests.mailsync.conftest import ConnectMailbox, sync_until_idle
+
+pytestmark = pytest.mark.django_db
+
+GINA = "gina@gmail.test"
+CAROL = "carol@client.example"
+
+
+@pytest.fixture
+def gina(db: None) -> User:
+    return EmployeeFactory(email="gina@northwind.test")
+
+
+@pytest.fixture
+def mailbox(gina: User, connect_mailbox: ConnectMailbox) -> Mailbox:
+    ContactFactory(account=gina.account, addresses=[CAROL])
+    return connect_mailbox(gina, Mailbox.Provider.GMAIL, GINA)
+
+
+def subjects() -> set[str]:
+    return set(Message.objects.values_list("subject", flat=True))
+
+
+def test_first_import_stores_mail_with_contacts_only(
+    mailbox: Mailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    google_sandbox.deliver(
+        from_="someone@else.example", mailbox=GINA, to=[GINA], subject="Quote"
+    )
+    google_sandbox.deliver(
+        from_=CAROL, mailbox=GINA, to=[GINA], subject="From Carol", text="Hi"
+    )
+    google_sandbox.deliver(
+        from_=CAROL, mailbox=GINA, to=[GINA], subject="Filed away", archived=True
+    )
+    google_sandbox.deliver(
+        from_=CAROL, mailbox=GINA, to=[GINA], subject="Junk", labels=["SPAM"]
+    )
+    google_sandbox.deliver(
+        from_="stranger@else.example", mailbox=GINA, to=[GINA], subject="Other"
+    )
+
+    sync_until_idle(mailbox)
+
+    assert subjects() == {"From Carol", "Filed away"}
+    assert mailbox.state == Mailbox.State.ACTIVE
+    assert mailbox.cursor["history_id"]
+    thread = Thread.objects.get(subject="From Carol")
+    assert list(thread.contacts.values_list("emails__normalized", flat=True)) == [CAROL]
+    run = SyncRun.objects.filter(mailbox=mailbox).first()
+    assert run is not None and run.stored == 2
+
+
+def test_mail_the_employee_sent_from_gmail_is_stored_as_sent(
+    mailbox: Mailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    google_sandbox.deliver(
+        from_=GINA, mailbox=GINA, to=[CAROL], subject="Proposal", labels=["SENT"]
+    )
+
+    sync_until_idle(mailbox)
+
+    message = Message.objects.get()
+    assert message.direction == Message.Direction.OUTBOUND
+    assert message.to == [{"address": CAROL, "name": ""}]
+
+
+def test_incremental_sync_threads_a_reply_and_an_idle_poll_costs_one_call(
+    mailbox: Mailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    first = google_sandbox.deliver(
+        from_=CAROL, mailbox=GINA, to=[GINA], subject="Pricing", text="Q?"
+    )[0]
+    sync_until_idle(mailbox)
+    google_sandbox.deliver(
+        from_=CAROL,
+        mailbox=GINA,
+        to=[GINA],
+        subject="Re: Pricing",
+        text="More",
+        in_reply_to=first["id"],
+    )
+
+    sync_until_idle(mailbox)
+    before = {row["operation"]: row["calls"] for row in google_sandbox.counters()}
+    sync_until_idle(mailbox)
+    after = {row["operation"]: row["calls"] for row in google_sandbox.counters()}
+
+    assert Thread.objects.count() == 1
+    assert Thread.objects.get().message_count == 2
+    spent = {
+        op: after[op] - before.get(op, 0)
+        for op in after
+        if after[op] != before.get(op, 0)
+    }
+    assert spent == {"gmail.users.history.list": 1}
+
+
+def test_an_expired_history_id_re_lists_without_duplicates(
+    mailbox: Mailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    google_sandbox.deliver(from_=CAROL, mailbox=GINA, to=[GINA], subject="One")
+    sync_until_idle(mailbox)
+    google_sandbox.deliver(from_=CAROL, mailbox=GINA, to=[GINA], subject="Two")
+    google_sandbox.expire_history(GINA)
+
+    sync_until_idle(mailbox)
+
+    assert sorted(subjects()) == ["One", "Two"]
+    assert Message.objects.count() == 2
+    assert MessageLink.objects.count() == 2
+
+
+def test_a_message_deleted_in_gmail_stays_marked_deleted(
+    mailbox: Mailbox, google_sandbox: GoogleSandboxControl, settings: Any
+) -> None:
+    from google.oauth2.credentials import Credentials
+
+    from mailsync.providers.gmail_api import build_gmail_service
+
+    google_sandbox.deliver(from_=CAROL, mailbox=GINA, to=[GINA], subject="Bye")
+    sync_until_idle(mailbox)
+    link = MessageLink.objects.get()
+    # Gina trashes it in Gmail itself, with Gmail's own (broader) access.
+    own = google_sandbox.grant(GINA, ["https://www.googleapis.com/auth/gmail.modify"])
+    gmail = build_gmail_service(
+        Credentials(own["access_token"]), settings.GOOGLE_ENDPOINTS["api_root"]
+    )
+    gmail.users().messages().trash(userId="me", id=link.provider_message_id).execute()
+
+    sync_until_idle(mailbox)
+
+    link.refresh_from_db()
+    assert link.deleted_in_provider_at is not None
+    assert Message.objects.filter(subject="Bye").exists()
+
+
+def test_only_one_worker_syncs_a_mailbox_at_a_time(mailbox: Mailbox) -> None:
+    assert claim_mailbox(mailbox.pk, "worker-1")
+
+    outcome = sync_mailbox(mailbox_id=mailbox.pk)
+
+    assert not outcome.ran
+    assert not SyncRun.objects.exists()
+
+
+def test_a_new_contact_address_backfills_its_past_mail(
+    mailbox: Mailbox,
+    google_sandbox: GoogleSandboxControl,
+    gina: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from contacts.services import add_contact_addresses
+
+    google_sandbox.deliver(
+        from_="dan@newco.example", mailbox=GINA, to=[GINA], subject="Older mail"
+    )
+    sync_until_idle(mailbox)
+    assert not Message.objects.exists()
+    dan = ContactFactory(account=gina.account, addresses=["dan.other@newco.example"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        add_contact_addresses(contact=dan, addresses=["dan@newco.example"])
+    sync_until_idle(mailbox)
+
+    assert subjects() == {"Older mail"}
