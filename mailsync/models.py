@@ -24,6 +24,11 @@ class Mailbox(AccountOwned):
         GMAIL = "gmail", "Gmail"
         OUTLOOK = "outlook", "Outlook"
 
+    class Sharing(models.TextChoices):
+        EVERYTHING = "everything", "Everything"
+        METADATA = "metadata", "Subject and participants only"
+        EXISTENCE = "existence", "Only that a conversation exists"
+
     class State(models.TextChoices):
         PENDING = "pending", "Waiting for confirmation"
         IMPORTING = "importing", "Importing"
@@ -53,6 +58,11 @@ class Mailbox(AccountOwned):
     last_error = models.CharField(max_length=1000, blank=True)
     failure_count = models.PositiveIntegerField(default=0)
     backoff_until = models.DateTimeField(null=True, blank=True)
+    # How much of this mailbox's mail teammates see; the owner always sees
+    # all of it, and Admins do not override it.
+    sharing = models.CharField(
+        max_length=12, choices=Sharing.choices, default=Sharing.EVERYTHING
+    )
 
     # Sync position. The provider module owns the cursor's shape (Gmail: a
     # history id; Graph: a delta link per folder); it only moves after the
