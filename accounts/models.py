@@ -146,6 +146,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
     @property
+    def employer(self) -> Account:
+        """The employee's account; support staff have none (ValueError)."""
+        if self.account is None:
+            raise ValueError(f"{self.email} is support staff, not an employee.")
+        return self.account
+
+    @property
     def is_employee(self) -> bool:
         return self.account_id is not None
 

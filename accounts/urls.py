@@ -1,9 +1,8 @@
-from django.urls import include, path
+from django.urls import path
 
 from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("settings/profile/", views.profile, name="profile"),
-    path("settings/profile/mailbox/", include("mailsync.urls")),
 ]

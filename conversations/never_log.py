@@ -62,3 +62,33 @@ def never_log_rules(*, account_id: int, employee_id: int | None) -> NeverLogRule
         addresses=frozenset(addresses),
         domains=frozenset(domains | own_domains(account_id)),
     )
+
+
+class NeverLogError(ValueError):
+    pass
+
+
+def normalize_never_log_value(value: str) -> str:
+    """An address, or a domain (``@`` and surrounding space removed)."""
+    value = value.strip().lower()
+    if not value:
+        raise NeverLogError("Enter an address or a domain.")
+    local, at, domain = value.rpartition("@")
+    domain = domain.strip(".")
+    if not domain or "." not in domain or any(c.isspace() for c in value):
+        raise NeverLogError(f"{value} is neither an email address nor a domain.")
+    if at and local:
+        return f"{local}@{domain}"
+    return domain
+
+
+def add_never_log_entry(
+    *, account_id: int, employee_id: int | None, value: str
+) -> NeverLog:
+    """Add an address or domain to the account's list (no employee) or to
+    one employee's own list. Mail already stored is kept."""
+    normalized = normalize_never_log_value(value)
+    entry, _ = NeverLog.objects.get_or_create(
+        account_id=account_id, employee_id=employee_id, value=normalized
+    )
+    return entry

@@ -5,11 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import EmployeeRequest, employee_permission_required
+from accounts.decorators import (
+    EmployeeRequest,
+    admin_required,
+    employee_permission_required,
+)
 from accounts.tenancy import get_for_account_or_404
+from conversations.models import NeverLog
+from conversations.never_log import (
+    add_never_log_entry,
+    own_domains,
+)
+from mailsync.forms import ImportWindowForm, NeverLogForm
 from mailsync.models import Mailbox
 from mailsync.services.connection import (
     cancel_replacement,
@@ -18,6 +29,80 @@ from mailsync.services.connection import (
 )
 
 settings_required = employee_permission_required("accounts.access_settings")
+
+
+@admin_required
+def email_settings(request: EmployeeRequest) -> HttpResponse:
+    """The account's import window and never-log list (Admins)."""
+    account = request.user.account
+    assert account is not None  # admin_required lets only employees in
+    window_form = ImportWindowForm(
+        request.POST if "save_window" in request.POST else None, instance=account
+    )
+    entry_form = NeverLogForm(request.POST if "add_entry" in request.POST else None)
+
+    if request.method == "POST":
+        if "save_window" in request.POST and window_form.is_valid():
+            window_form.save()
+            messages.success(request, "Saved the import window.")
+            return redirect("mailsync:email_settings")
+        if "add_entry" in request.POST and entry_form.is_valid():
+            add_never_log_entry(
+                account_id=account.pk,
+                employee_id=None,
+                value=entry_form.cleaned_data["value"],
+            )
+            messages.success(request, "Added to the never-log list.")
+            return redirect("mailsync:email_settings")
+
+    return render(
+        request,
+        "mailsync/email_settings.html",
+        {
+            "window_form": window_form,
+            "entry_form": entry_form,
+            "entries": NeverLog.objects.filter(account=account, employee__isnull=True),
+            "own_domains": sorted(own_domains(account.pk)),
+        },
+    )
+
+
+@require_POST
+@admin_required
+def remove_account_never_log(request: EmployeeRequest, entry_id: int) -> HttpResponse:
+    entry = get_for_account_or_404(
+        NeverLog.objects.filter(employee__isnull=True), request, pk=entry_id
+    )
+    entry.delete()
+    messages.success(request, "Removed from the never-log list.")
+    return redirect("mailsync:email_settings")
+
+
+@require_POST
+@settings_required
+def add_own_never_log(request: EmployeeRequest) -> HttpResponse:
+    form = NeverLogForm(request.POST)
+    if form.is_valid():
+        add_never_log_entry(
+            account_id=request.account.pk,
+            employee_id=request.user.pk,
+            value=form.cleaned_data["value"],
+        )
+        messages.success(request, "Added to your never-log list.")
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors.get("value", [])))
+    return redirect(f"{reverse('profile')}#never-log")
+
+
+@require_POST
+@settings_required
+def remove_own_never_log(request: EmployeeRequest, entry_id: int) -> HttpResponse:
+    entry = get_for_account_or_404(
+        NeverLog.objects.filter(employee=request.user), request, pk=entry_id
+    )
+    entry.delete()
+    messages.success(request, "Removed from your never-log list.")
+    return redirect(f"{reverse('profile')}#never-log")
 
 
 @settings_required

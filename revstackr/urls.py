@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("contacts/", include("contacts.urls")),
     path("settings/staff/", include("staff.urls")),
+    path("settings/", include("mailsync.urls")),
     path("", include("accounts.urls")),
 ]

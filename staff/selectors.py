@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from accounts.models import EMPLOYEE_PERMISSIONS, Account, User
+from mailsync.models import Mailbox
 from staff.models import Invitation, InvitationState, digest_invitation_token
 
 
@@ -25,6 +26,7 @@ class StaffRow:
     state: StaffState
     permissions: frozenset[str]
     invitation: Invitation | None
+    mailbox: Mailbox | None = None
 
     @property
     def invitation_expired(self) -> bool:
@@ -60,6 +62,11 @@ def list_staff(*, account: Account) -> list[StaffRow]:
         .order_by("full_name", "email")
         .prefetch_related(
             "user_permissions__content_type",
+            Prefetch(  # type: ignore[type-var]
+                "mailboxes",
+                queryset=Mailbox.objects.filter(is_current=True),
+                to_attr="current_mailboxes",
+            ),
             Prefetch(
                 "invitations",
                 queryset=Invitation.objects.order_by("-sent_at"),
@@ -73,6 +80,7 @@ def list_staff(*, account: Account) -> list[StaffRow]:
             state=staff_state(employee),
             permissions=employee_permissions(employee),
             invitation=next(iter(employee.invitations_newest_first), None),
+            mailbox=next(iter(employee.current_mailboxes), None),
         )
         for employee in employees
     ]

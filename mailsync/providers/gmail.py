@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload
@@ -271,6 +272,12 @@ class GmailProvider(MailProvider):
     def _call(self, call: Callable[[], Any], *, expired_on_404: bool = False) -> Any:
         try:
             return self._with_short_retries(call)
+        except RefreshError as error:
+            # Gmail answered 401 and the client, holding only an access
+            # token, cannot refresh it itself; the token service can.
+            raise ProviderError(
+                "Gmail refused the access token.", auth_expired=True
+            ) from error
         except HttpError as error:
             if expired_on_404 and error.resp.status == 404:
                 raise CursorExpired("Gmail no longer keeps that history id.") from error

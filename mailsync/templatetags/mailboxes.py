@@ -8,6 +8,7 @@ from django import template
 from django.db.models import Q
 
 from accounts.models import User
+from conversations.models import NeverLog
 from mailsync.models import Mailbox
 
 register = template.Library()
@@ -49,3 +50,12 @@ def mailbox_banner(context: dict[str, Any]) -> dict[str, Any]:
             .first()
         )
     return {"mailbox": mailbox}
+
+
+@register.inclusion_tag("mailsync/never_log_box.html", takes_context=True)
+def never_log_box(context: dict[str, Any], employee: User) -> dict[str, Any]:
+    return {
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "entries": NeverLog.objects.filter(employee=employee),
+    }
