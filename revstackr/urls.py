@@ -3,11 +3,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import not_offered
+
 admin.site.site_header = "RevStackr support"
 admin.site.site_title = "RevStackr support"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Shadow allauth's pages for adding login addresses and for third-party
+    # connections (see accounts.views.not_offered).
+    path("accounts/email/", not_offered, name="email_not_offered"),
+    path("accounts/3rdparty/", not_offered, name="connections_not_offered"),
     path("accounts/", include("allauth.urls")),
     path("contacts/", include("contacts.urls")),
     path("settings/staff/", include("staff.urls")),

@@ -4,6 +4,7 @@ from tests.access import (
     ACCOUNT_ADMIN,
     EMPLOYEE,
     OUTSIDER,
+    PUBLIC,
     REDIRECT,
     WITH,
     Entry,
@@ -17,4 +18,8 @@ ENTRIES = [
         expect={WITH: REDIRECT, ACCOUNT_ADMIN: REDIRECT, OUTSIDER: REDIRECT},
     ),
     Entry("profile", "accounts.access_settings"),
+    # allauth's pages for login addresses and third-party connections are
+    # switched off for everybody.
+    Entry("email_not_offered", PUBLIC, status=404),
+    Entry("connections_not_offered", PUBLIC, status=404),
 ]

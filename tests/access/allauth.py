@@ -32,7 +32,8 @@ ENTRIES = [
     Entry("account_request_reauthentication_code", SIGNED_IN, status=REDIRECT),
     Entry("account_confirm_reauthentication_code", SIGNED_IN, status=REDIRECT),
     # Email addresses and passwords.
-    Entry("account_email", SIGNED_IN),
+    # Shadowed by "email_not_offered" (tests/access/accounts.py).
+    Entry("account_email", PUBLIC, status=404),
     Entry("account_email_verification_sent", PUBLIC),
     Entry(
         "account_confirm_email",
@@ -66,7 +67,8 @@ ENTRIES = [
     # Which sessions are signed in (deactivating an employee ends them).
     Entry("usersessions_list", SIGNED_IN),
     # Social accounts: the mailbox connection flow of mailsync uses these.
-    Entry("socialaccount_connections", SIGNED_IN),
+    # Shadowed by "connections_not_offered" (tests/access/accounts.py).
+    Entry("socialaccount_connections", PUBLIC, status=404),
     Entry("socialaccount_login_cancelled", PUBLIC),
     Entry("socialaccount_login_error", PUBLIC, status=401),
     Entry("socialaccount_signup", FLOW),
