@@ -83,9 +83,11 @@ def worker(
     try:
         yield
     finally:
+        # qcluster's graceful stop takes many seconds; the test's work is
+        # checked already, so a short grace then the whole group goes.
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
