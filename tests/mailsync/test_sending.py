@@ -65,6 +65,19 @@ def write(
         )
 
 
+def die_after_the_provider_accepted(message: Message, mailbox: Mailbox) -> None:
+    """A worker claimed the message and the provider took it, then the
+    worker died before recording anything; its claim has gone stale."""
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENDING,
+        send_attempts=1,
+        send_started_at=timezone.now() - timedelta(minutes=10),
+    )
+    provider_for(mailbox.provider, mailbox.access_token).send(
+        _outgoing(message, mailbox), attempt=1
+    )
+
+
 def test_gmail_round_trip_sent_once_and_the_reply_joins_the_thread(
     employee: User,
     carol: Contact,
@@ -137,16 +150,7 @@ def test_a_send_interrupted_after_gmail_accepted_it_is_not_sent_again(
 ) -> None:
     mailbox = connect_mailbox(employee, Mailbox.Provider.GMAIL, "sam@gmail.test")
     message = write(employee, mailbox, carol, django_capture_on_commit_callbacks)
-    # The worker claimed the message and the provider took it, then the
-    # worker died before recording anything.
-    Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.SENDING,
-        send_attempts=1,
-        send_started_at=timezone.now() - timedelta(minutes=10),
-    )
-    provider_for("gmail", mailbox.access_token).send(
-        _outgoing(message, mailbox), attempt=1
-    )
+    die_after_the_provider_accepted(message, mailbox)
 
     assert send_outbound_message(message_id=message.pk) == SendOutcome.SENT
 
@@ -194,14 +198,7 @@ def test_a_send_interrupted_after_graph_accepted_it_is_not_sent_again(
 ) -> None:
     mailbox = connect_mailbox(employee, Mailbox.Provider.OUTLOOK, "sam@outlook.test")
     message = write(employee, mailbox, carol, django_capture_on_commit_callbacks)
-    Message.objects.filter(pk=message.pk).update(
-        status=Message.Status.SENDING,
-        send_attempts=1,
-        send_started_at=timezone.now() - timedelta(minutes=10),
-    )
-    provider_for("outlook", mailbox.access_token).send(
-        _outgoing(message, mailbox), attempt=1
-    )
+    die_after_the_provider_accepted(message, mailbox)
 
     assert send_outbound_message(message_id=message.pk) == SendOutcome.SENT
 
