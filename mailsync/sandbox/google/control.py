@@ -84,6 +84,7 @@ class GoogleControl:
             "google/grants": self.grants,
             "google/revoke": self.revoke,
             "google/deliver": self.deliver,
+            "google/deliver-many": self.deliver_many,
             "google/mailbox": self.mailbox,
             "google/labels": self.labels,
             "google/history/expire": self.expire_history,
@@ -165,7 +166,23 @@ class GoogleControl:
 
     def deliver(self, request: Request) -> Any:
         """Deliver mail from outside, as if a contact had sent it."""
-        body = _body(request)
+        return self._deliver(_body(request))
+
+    def deliver_many(self, request: Request) -> Any:
+        """Deliver a list of messages in one request (seeding benchmarks).
+
+        Each item takes the fields of ``deliver``; the answer only counts
+        them, since a large seed has no use for every summary.
+        """
+        items = _body(request).get("messages")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ControlError("messages must be a list of JSON objects")
+        delivered = 0
+        for item in items:
+            delivered += len(self._deliver(item)["delivered"])
+        return {"delivered": delivered}
+
+    def _deliver(self, body: dict[str, Any]) -> dict[str, Any]:
         now = self.sandbox.clock.now()
         date = float(body["date"]) if body.get("date") is not None else None
 

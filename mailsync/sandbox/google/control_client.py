@@ -84,6 +84,18 @@ class GoogleSandboxControl:
         ]
         return delivered
 
+    def deliver_many(self, messages: list[dict[str, Any]]) -> int:
+        """Deliver many messages in one request; each takes ``deliver``'s
+        fields. Return how many copies were delivered."""
+        items = [
+            {("from" if key == "from_" else key): value for key, value in m.items()}
+            for m in messages
+        ]
+        delivered: int = self._call(
+            "POST", "google/deliver-many", {"messages": items}, timeout=600
+        )["delivered"]
+        return delivered
+
     def mailbox(self, address: str, label: str | None = None) -> dict[str, Any]:
         query = {"address": address, **({"label": label} if label else {})}
         return self._call("GET", "google/mailbox?" + urllib.parse.urlencode(query))
@@ -156,7 +168,14 @@ class GoogleSandboxControl:
 
     # Transport ---------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 (the sandbox's own URL)
             f"{self.base_url}/_control/{path}",
@@ -165,7 +184,7 @@ class GoogleSandboxControl:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             detail = error.read().decode("utf-8", "replace")

@@ -199,9 +199,7 @@ def _address_field(*headers: str) -> Callable[[Query, str], Predicate]:
 
         def matches(message: StoredMessage) -> bool:
             # Gmail matches the display name as well as the address.
-            return any(
-                wanted in decoded_header(message.mime, h).lower() for h in headers
-            )
+            return any(wanted in message.searchable(h) for h in headers)
 
         return matches
 
@@ -210,7 +208,7 @@ def _address_field(*headers: str) -> Callable[[Query, str], Predicate]:
 
 def _subject(query: Query, value: str) -> Predicate:
     wanted = value.lower()
-    return lambda message: wanted in decoded_header(message.mime, "Subject").lower()
+    return lambda message: wanted in message.searchable("Subject")
 
 
 def _label(query: Query, value: str) -> Predicate:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from email.message import Message as MimeMessage
 from typing import Any
 
-from mailsync.sandbox.google.mime import parse_mime, unfold
+from mailsync.sandbox.google.mime import decoded_header, parse_mime, unfold
 
 SYSTEM_LABELS = (
     "INBOX",
@@ -64,12 +64,21 @@ class StoredMessage:
     internal_date: int  # epoch milliseconds
     history_id: int
     _mime: MimeMessage | None = field(default=None, repr=False, compare=False)
+    _searchable: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def mime(self) -> MimeMessage:
         if self._mime is None:
             self._mime = parse_mime(self.raw)
         return self._mime
+
+    def searchable(self, name: str) -> str:
+        """A header decoded and lower-cased, kept for the next search (a
+        first import runs long searches over every message, page by page)."""
+        value = self._searchable.get(name)
+        if value is None:
+            value = self._searchable[name] = decoded_header(self.mime, name).lower()
+        return value
 
     def header(self, name: str) -> str:
         """A header's raw value, unfolded ("" when absent)."""

@@ -57,6 +57,7 @@ def add_control_routes(provider: MicrosoftProvider) -> None:
         "clients": control.register_client,
         "tokens": control.issue_token,
         "deliver": control.deliver,
+        "deliver-many": control.deliver_many,
         "mailbox": control.mailbox,
         "move": control.move,
         "delete": control.delete,
@@ -265,6 +266,18 @@ class Control:
                     content_id=attachment.get("content_id"),
                 )
             return self._message_json(message)
+
+    def deliver_many(self, arguments: dict[str, Any]) -> Any:
+        """Deliver a list of messages in one request (seeding benchmarks).
+
+        Each item takes the arguments of ``deliver``; the answer counts them.
+        """
+        items = arguments.get("messages")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ControlError("'messages' must be a list of JSON objects")
+        for item in items:
+            self.deliver(item)
+        return {"delivered": len(items)}
 
     def mailbox(self, arguments: dict[str, Any]) -> Any:
         """Show a mailbox: each folder with the messages in it."""

@@ -166,6 +166,19 @@ class MicrosoftSandboxControl:
         )
         return self._post("deliver", **body)
 
+    def deliver_many(self, messages: Iterable[JSON]) -> int:
+        """Deliver many messages in one request; return how many.
+
+        Each item is ``deliver``'s request body: ``mailbox``, ``from``,
+        ``subject``, ``text``, ``to``, ``folder``, ``received_at``, ...
+        """
+        response = self._http.post(
+            "/_control/microsoft/deliver-many",
+            json={"messages": list(messages)},
+            timeout=600,
+        )
+        return int(_checked(response)["delivered"])
+
     def deliver_mime(self, mailbox: str, raw: bytes, *, folder: str = "inbox") -> JSON:
         return self._post(
             "deliver",
