@@ -53,6 +53,8 @@ from mailsync.providers.graph_api import build_graph_client
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A message a delta round listed, without its source, and its participants.
+Seen = tuple[FetchedMessage, set[str]]
 TEMPORARY_STATUSES = {429, 500, 502, 503, 504}
 # Folders whose mail is never synced (DESIGN: every folder but these).
 SKIPPED_FOLDERS = (
@@ -116,8 +118,12 @@ class OutlookProvider(MailProvider):
     def pull(self, request: PullRequest) -> PullPage:
         # The database is only read between the two async rounds: Django
         # refuses it inside an event loop, and another thread would not
-        # see the caller's transaction.
-        page, candidates = self._run(lambda client: self._pull(client, request))
+        # see the caller's transaction. That includes which participants
+        # are contacts.
+        page, seen = self._run(lambda client: self._pull(client, request))
+        candidates = [
+            message for message, people in seen if request.involves_contact(people)
+        ]
         known = request.already_stored([c.provider_message_id for c in candidates])
         wanted = [c for c in candidates if c.provider_message_id not in known]
         if wanted:
@@ -145,9 +151,10 @@ class OutlookProvider(MailProvider):
 
     async def _pull(
         self, client: GraphServiceClient, request: PullRequest
-    ) -> tuple[PullPage, list[FetchedMessage]]:
+    ) -> tuple[PullPage, list[Seen]]:
         """One step of delta rounds: the page without its messages, and the
-        candidates (messages with contacts) whose sources may be fetched."""
+        messages seen with their participants, whose sources may be
+        fetched."""
         cursor = dict(request.cursor)
         folders: dict[str, dict[str, Any]] = {
             key: dict(value) for key, value in cursor.get("folders", {}).items()
@@ -238,7 +245,7 @@ class OutlookProvider(MailProvider):
         request: PullRequest,
         folder_id: str,
         folders: dict[str, dict[str, Any]],
-    ) -> tuple[PullPage, list[FetchedMessage]]:
+    ) -> tuple[PullPage, list[Seen]]:
         state = folders[folder_id]
         builder = client.me.mail_folders.by_mail_folder_id(folder_id).messages.delta
         config = RequestConfiguration[Any]()
@@ -275,7 +282,7 @@ class OutlookProvider(MailProvider):
             raise ProviderError("Graph answered a delta request with nothing.")
 
         page = PullPage()
-        candidates: list[FetchedMessage] = []
+        candidates: list[Seen] = []
         for item in answer.value or []:
             removed = (item.additional_data or {}).get("@removed")
             if removed is not None:
@@ -285,15 +292,17 @@ class OutlookProvider(MailProvider):
                 continue
             page.restored.append(str(item.id))
             page.examined += 1
-            if request.involves_contact(_participants(item)):
-                candidates.append(
+            candidates.append(
+                (
                     FetchedMessage(
                         provider_message_id=str(item.id),
                         provider_thread_id=item.conversation_id or "",
                         raw=b"",
                         folder=state["name"],
-                    )
+                    ),
+                    _participants(item),
                 )
+            )
 
         state["next"] = answer.odata_next_link
         if answer.odata_delta_link:

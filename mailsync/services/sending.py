@@ -14,7 +14,7 @@ from conversations.models import Message, MessageLink, ThreadLink
 from mailsync.errors import ProviderError
 from mailsync.models import Mailbox
 from mailsync.parsing import Address, build_message
-from mailsync.providers.base import OutgoingEmail, provider_for
+from mailsync.providers.base import OutgoingEmail, SentEmail, provider_for
 from mailsync.services.tokens import fresh_access_token
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ def send_outbound_message(*, message_id: int) -> str:
         return SendOutcome.FAILED
 
     try:
-        token = fresh_access_token(mailbox_id=mailbox.pk)
-        provider = provider_for(mailbox.provider, token)
-        sent = provider.send(_outgoing(message, mailbox), attempt=message.send_attempts)
+        sent = _send(message, mailbox)
     except ProviderError as error:
         if error.permanent or message.send_attempts >= MAX_AUTOMATIC_ATTEMPTS:
             _fail(message, error.reason)
@@ -115,6 +113,26 @@ def send_outbound_message(*, message_id: int) -> str:
         )
     logger.info("message %s sent through mailbox %s", message.pk, mailbox.pk)
     return SendOutcome.SENT
+
+
+def _send(message: Message, mailbox: Mailbox) -> SentEmail:
+    email = _outgoing(message, mailbox)
+    token = fresh_access_token(mailbox_id=mailbox.pk)
+    try:
+        return provider_for(mailbox.provider, token).send(
+            email, attempt=message.send_attempts
+        )
+    except ProviderError as error:
+        if not error.auth_expired:
+            raise
+    # The provider refused a token that looked valid (ended early, or on
+    # its own clock): without a renewal every later try would fail the same
+    # way. The second call counts as a later try, so whatever the first got
+    # through (an Outlook draft) is found instead of made twice.
+    token = fresh_access_token(mailbox_id=mailbox.pk, force=True)
+    return provider_for(mailbox.provider, token).send(
+        email, attempt=max(message.send_attempts, 2)
+    )
 
 
 def _fail(message: Message, reason: str) -> None:

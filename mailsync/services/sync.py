@@ -15,9 +15,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 
 from contacts.models import ContactEmail
@@ -41,7 +42,7 @@ from mailsync.providers.base import (
     provider_for,
 )
 from mailsync.services.connection import mark_disconnected
-from mailsync.services.tokens import fresh_access_token
+from mailsync.services.tokens import REFRESH_AHEAD, fresh_access_token
 
 logger = logging.getLogger(__name__)
 
@@ -120,22 +121,31 @@ def sync_mailbox(
     owner = uuid.uuid4().hex
     if not claim_mailbox(mailbox_id, owner):
         return SyncOutcome(ran=False)
+    released = False
     try:
-        return _sync_claimed(mailbox_id, owner, budget_seconds)
+        outcome, released = _sync_claimed(mailbox_id, owner, budget_seconds)
+        return outcome
     finally:
-        release_mailbox(mailbox_id, owner)
+        if not released:
+            release_mailbox(mailbox_id, owner)
 
 
-def _sync_claimed(mailbox_id: int, owner: str, budget_seconds: float) -> SyncOutcome:
+def _sync_claimed(
+    mailbox_id: int, owner: str, budget_seconds: float
+) -> tuple[SyncOutcome, bool]:
+    """Sync the claimed mailbox; return the outcome and whether the lease
+    was already given back."""
     mailbox = Mailbox.objects.select_related("employee", "account").get(pk=mailbox_id)
     if (
         not mailbox.is_current
         or mailbox.state not in SYNCABLE_STATES
         or not mailbox.employee.is_active
     ):
-        return SyncOutcome(ran=False)
+        return SyncOutcome(ran=False), False
 
-    run = SyncRun.objects.create(
+    # Written once, when the task ends: an idle poll then costs one query
+    # for its log line instead of two.
+    run = SyncRun(
         mailbox=mailbox,
         kind="incremental" if mailbox.last_synced_at else "import",
     )
@@ -158,21 +168,21 @@ def _sync_claimed(mailbox_id: int, owner: str, budget_seconds: float) -> SyncOut
                     session.provider = None
                     continue
                 raise
-            _renew(mailbox.pk, owner)
             if page.caught_up:
                 caught_up = True
                 break
             if time.monotonic() >= deadline:
                 break
+            _renew(mailbox.pk, owner)
     except ProviderError as error:
         run.error = error.reason[:1000]
         _record_failure(mailbox, error)
-        return SyncOutcome(ran=True)
+        return SyncOutcome(ran=True), False
     finally:
         run.finished_at = timezone.now()
         run.save()
 
-    _record_success(mailbox, caught_up)
+    released = _record_success(mailbox, caught_up, owner=owner)
     logger.info(
         "mailbox %s synced: fetched %s, stored %s, linked %s, skipped %s",
         mailbox.pk,
@@ -181,7 +191,7 @@ def _sync_claimed(mailbox_id: int, owner: str, budget_seconds: float) -> SyncOut
         run.linked,
         dict(run.skipped),
     )
-    return SyncOutcome(ran=True, more=not caught_up)
+    return SyncOutcome(ran=True, more=not caught_up), released
 
 
 class _SyncSession:
@@ -199,6 +209,10 @@ class _SyncSession:
             addresses=self.addresses,
         )
         self._contact_addresses: frozenset[str] | None = None
+        # The row was read just after the claim: its token and backfill
+        # requests are fresh for the first step, which saves an idle poll
+        # two queries. Later steps read them again.
+        self._first_step = True
 
     def contact_addresses(self) -> frozenset[str]:
         if self._contact_addresses is None:
@@ -229,20 +243,33 @@ class _SyncSession:
 
     def step(self) -> PullPage:
         mailbox = self.mailbox
+        first_step, self._first_step = self._first_step, False
         if self.provider is None:
-            token = fresh_access_token(mailbox_id=mailbox.pk)
+            expires_at = mailbox.access_token_expires_at
+            if (
+                first_step
+                and expires_at is not None
+                and expires_at - timezone.now() > REFRESH_AHEAD
+            ):
+                token = mailbox.access_token
+            else:
+                token = fresh_access_token(mailbox_id=mailbox.pk)
             self.provider = provider_for(mailbox.provider, token)
         provider = self.provider
 
-        backfill = list(
-            Mailbox.objects.filter(pk=mailbox.pk).values_list(
-                "backfill_addresses", flat=True
-            )[0]
-        )
+        if first_step:
+            backfill = list(mailbox.backfill_addresses)
+        else:
+            backfill = list(
+                Mailbox.objects.filter(pk=mailbox.pk).values_list(
+                    "backfill_addresses", flat=True
+                )[0]
+            )
         cursor = dict(mailbox.cursor)
         if backfill:
             cursor["backfill"] = sorted({*cursor.get("backfill", []), *backfill})
-        self.contact_addresses()  # read now: providers may not touch the database
+        # Contact addresses are read when a provider first asks, which an
+        # idle poll never does; providers ask outside any event loop.
         window_start = timezone.now() - timedelta(
             days=mailbox.account.import_window_days
         )
@@ -289,6 +316,30 @@ class _SyncSession:
 
     def _advance(self, page: PullPage, *, consumed_backfill: list[str]) -> None:
         """Move the cursor, now that the page it describes is stored."""
+        if not consumed_backfill:
+            # Nothing read-modify-write: one UPDATE (none for a page that
+            # changed nothing), leaving backfill requests made meanwhile.
+            updates: dict[str, Any] = {}
+            if page.cursor != self.mailbox.cursor:
+                updates["cursor"] = page.cursor
+            importing = Q(state=Mailbox.State.IMPORTING)
+            if page.examined:
+                updates["import_done"] = Case(
+                    When(importing, then=F("import_done") + page.examined),
+                    default=F("import_done"),
+                    output_field=PositiveIntegerField(),
+                )
+            if page.total_estimate is not None:
+                updates["import_total"] = Case(
+                    When(importing, then=Value(page.total_estimate)),
+                    default=F("import_total"),
+                    output_field=PositiveIntegerField(),
+                )
+            if updates:
+                Mailbox.objects.filter(pk=self.mailbox.pk).update(**updates)
+            self.mailbox.cursor = page.cursor
+            return
+
         with transaction.atomic():
             mailbox = Mailbox.objects.select_for_update().get(pk=self.mailbox.pk)
             mailbox.cursor = page.cursor
@@ -311,11 +362,15 @@ class _SyncSession:
         self.mailbox.cursor = page.cursor
 
 
-def _record_success(mailbox: Mailbox, caught_up: bool) -> None:
+def _record_success(mailbox: Mailbox, caught_up: bool, *, owner: str) -> bool:
+    """Record the good run and give the lease back in the same UPDATE;
+    return whether the lease was given back."""
     updates: dict[str, object] = {
         "failure_count": 0,
         "backoff_until": None,
         "last_error": "",
+        "lease_owner": "",
+        "lease_expires_at": None,
     }
     if caught_up:
         updates["last_synced_at"] = timezone.now()
@@ -324,7 +379,12 @@ def _record_success(mailbox: Mailbox, caught_up: bool) -> None:
         updates["state"] = (
             Mailbox.State.ACTIVE if mailbox.last_synced_at else Mailbox.State.IMPORTING
         )
-    Mailbox.objects.filter(pk=mailbox.pk, state__in=SYNCABLE_STATES).update(**updates)
+    return (
+        Mailbox.objects.filter(
+            pk=mailbox.pk, state__in=SYNCABLE_STATES, lease_owner=owner
+        ).update(**updates)
+        == 1
+    )
 
 
 def _record_failure(mailbox: Mailbox, error: ProviderError) -> None:
