@@ -1,7 +1,8 @@
 """The contact pages: list and search, the record, create, edit, delete,
 CSV import and export.
 
-Every page needs the Contacts permission, and every query is scoped to the
+Every page needs the Contacts permission, except the Conversations tab,
+which needs the Conversations permission; every query is scoped to the
 signed-in employee's account.
 """
 
@@ -31,6 +32,7 @@ from contacts.forms import (
 )
 from contacts.models import Contact, ContactImport
 from contacts.selectors import contact_page, search_contacts
+from conversations.views import render_contact_conversations
 
 contacts_permission = employee_permission_required("accounts.access_contacts")
 
@@ -73,14 +75,12 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@contacts_permission
+# The email tab needs Conversations, not Contacts: the record's name and
+# addresses are what anyone who may read the contact's email sees anyway.
+@employee_permission_required("accounts.access_conversations")
 def contact_conversations(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _get_contact(request, pk)
-    return render(
-        request,
-        "contacts/conversations.html",
-        {"contact": contact, "tab": "conversations"},
-    )
+    return render_contact_conversations(request, contact)  # type: ignore[arg-type]
 
 
 @contacts_permission

@@ -218,3 +218,29 @@ class NeverLog(AccountOwned):
 
     def __str__(self) -> str:
         return self.value
+
+
+class ThreadReadState(models.Model):
+    """When an employee last opened a thread.
+
+    The thread is unread for them while it has activity after ``read_at``;
+    a thread they never opened is unread.
+    """
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="read_states"
+    )
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "thread"], name="thread_read_once_per_employee"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"thread {self.thread_id} read by {self.employee_id}"

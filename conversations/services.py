@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
@@ -27,9 +28,14 @@ from conversations.models import (
     Thread,
     ThreadContact,
     ThreadLink,
+    ThreadReadState,
 )
 from conversations.never_log import NeverLogRules, never_log_rules
+from mailsync.models import Mailbox
 from mailsync.parsing import Address, ParsedMessage
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -469,3 +475,82 @@ def queue_outbound_email(
             lambda: async_task("mailsync.tasks.send_message", message.pk)
         )
     return message
+
+
+def write_email(
+    *,
+    author: User,
+    mailbox: Mailbox,
+    to: list[Address],
+    cc: list[Address],
+    subject: str,
+    text_body: str,
+    attachments: list[OutgoingFile],
+    reply_to: Message | None = None,
+    contact_ids: list[int] | None = None,
+) -> Message:
+    """Queue an email the employee wrote in the composer.
+
+    Besides ``contact_ids`` (the record it was written on), the thread goes
+    on the timeline of every contact among the recipients.
+    """
+    from conversations.selectors import contact_ids_for
+
+    recipients = [person.address for person in [*to, *cc]]
+    contacts = {
+        *(contact_ids or []),
+        *contact_ids_for(account=mailbox.account, addresses=recipients),
+    }
+    return queue_outbound_email(
+        author_id=author.pk,
+        account_id=mailbox.account_id,
+        sending_mailbox_id=mailbox.pk,
+        sender_address=mailbox.address,
+        sender_name=author.full_name,
+        to=to,
+        cc=cc,
+        subject=subject,
+        text_body=text_body,
+        reply_to=reply_to,
+        contact_ids=sorted(contacts),
+        attachments=attachments,
+    )
+
+
+def retry_outbound_email(*, message: Message) -> bool:
+    """Put a failed email back in the outbox; False if it is not failed.
+
+    The attempts are not reset: from the second on, the provider first
+    checks whether an earlier try got through, so a retry never sends the
+    same email twice.
+    """
+    from django_q.tasks import async_task
+
+    with transaction.atomic():
+        requeued = Message.objects.filter(
+            pk=message.pk, status=Message.Status.FAILED
+        ).update(status=Message.Status.QUEUED, failure_reason="")
+        if requeued:
+            transaction.on_commit(
+                lambda: async_task("mailsync.tasks.send_message", message.pk)
+            )
+    return bool(requeued)
+
+
+def mark_thread_read(*, employee: User, thread: Thread) -> None:
+    """Record that the employee has seen the thread as it is now."""
+    # A message dated in the future (a wrong clock) would otherwise keep
+    # the thread unread until that date.
+    read_at = max(timezone.now(), thread.last_message_at or timezone.now())
+    ThreadReadState.objects.update_or_create(
+        employee=employee, thread=thread, defaults={"read_at": read_at}
+    )
+
+
+def set_mailbox_sharing(*, employee: User, sharing: str) -> int:
+    """Apply the employee's sharing choice to all of their mailboxes.
+
+    Replaced mailboxes follow the current one's choice: the mail they
+    brought in is the same person's mail.
+    """
+    return Mailbox.objects.filter(employee=employee).update(sharing=sharing)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/3rdparty/", not_offered, name="connections_not_offered"),
     path("accounts/", include("allauth.urls")),
     path("contacts/", include("contacts.urls")),
+    path("conversations/", include("conversations.urls")),
     path("settings/staff/", include("staff.urls")),
     path("settings/", include("mailsync.urls")),
     path("", include("accounts.urls")),

@@ -5,6 +5,7 @@ from django.urls import reverse
 from contacts.models import Contact, ContactEmail
 from tests.contacts.factories import ContactFactory
 from tests.factories import EmployeeFactory
+from tests.staff.factories import grant
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +176,7 @@ def test_deleting_asks_first_then_deletes(contacts_client, contacts_user):
 def test_the_record_has_an_overview_and_a_conversations_tab(
     contacts_client, contacts_user
 ):
+    grant(contacts_user, "accounts.access_conversations")
     contact = ContactFactory(
         account=contacts_user.account, first_name="Ann", addresses=["ann@x.com"]
     )
@@ -196,7 +198,10 @@ def contact_urls(contact: Contact) -> list[str]:
     ]
 
 
-def test_another_accounts_contact_is_not_found_on_any_page(contacts_client):
+def test_another_accounts_contact_is_not_found_on_any_page(
+    contacts_client, contacts_user
+):
+    grant(contacts_user, "accounts.access_conversations")
     stranger = ContactFactory()
 
     for url in contact_urls(stranger):
