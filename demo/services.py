@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.models import Account, User
+from accounts.models import EMPLOYEE_PERMISSIONS, Account, User
+from staff.services import update_employee
 
 DEMO_PASSWORD = "revstackr-demo"  # noqa: S105 - printed to the demo's visitor
 
@@ -37,12 +38,20 @@ def load_demo_account() -> Account:
 
     for login in DEMO_LOGINS:
         if not User.objects.filter(email=login.email).exists():
-            User.objects.create_user(
+            employee = User.objects.create_user(
                 login.email,
                 DEMO_PASSWORD,
                 full_name=login.name,
                 account=account,
                 role=login.role,
+            )
+            # Everything on, as My Staff's Add Employee starts; only on
+            # creation, so what an Admin changes in the demo stays.
+            update_employee(
+                employee=employee,
+                full_name=login.name,
+                role=login.role,
+                permissions=EMPLOYEE_PERMISSIONS,
             )
 
     if not User.objects.filter(email=DEMO_SUPPORT.email).exists():

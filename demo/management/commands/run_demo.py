@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -12,7 +14,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from demo.services import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SUPPORT
+from demo.history import DEMO_MAILBOXES
+from demo.sandbox_mail import deliver_live_reply, seed_demo_mailboxes, wait_for_sandbox
+from demo.services import DEMO_ACCOUNT_NAME, DEMO_LOGINS, DEMO_PASSWORD, DEMO_SUPPORT
 
 
 class Command(BaseCommand):
@@ -27,10 +31,37 @@ class Command(BaseCommand):
             type=int,
             default=int(os.environ.get("SANDBOX_PORT", 8025)),
         )
+        parser.add_argument(
+            "--live-mail-every",
+            type=float,
+            default=float(os.environ.get("DEMO_LIVE_MAIL_SECONDS", 60)),
+            metavar="SECONDS",
+            help="how often a demo contact answers a thread of a connected "
+            "mailbox (0 turns the live mail off)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        url = f"http://127.0.0.1:{options['port']}/"
+        sandbox_url = f"http://127.0.0.1:{options['sandbox_port']}"
+        # The web server and the worker must talk to the sandbox started
+        # here, whatever port it was given.
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "PROVIDER_SANDBOX_URL": sandbox_url,
+        }
         env.setdefault("DEBUG", "true")
+        env.setdefault("SITE_URL", url.rstrip("/"))
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+        self.stopping = False
+
+        def stop(*_: Any) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
         python = sys.executable
         state_file = os.path.join(
             os.environ.get("REVSTACKR_VAR_DIR", "var"), "sandbox.json"
@@ -58,45 +89,105 @@ class Command(BaseCommand):
             name: subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
             for name, command in commands.items()
         }
-
-        url = f"http://127.0.0.1:{options['port']}/"
-        self._wait_for(url)
-        self._print_welcome(url)
-
-        stopping = False
-
-        def stop(*_: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
         try:
-            while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with {child.returncode}")
-                        stopping = True
-                time.sleep(0.5)
+            self._seed_sandbox(sandbox_url)
+            self._wait_for(url)
+            if not self.stopping:
+                self._print_welcome(url, options["live_mail_every"])
+            self._watch(children, sandbox_url, options["live_mail_every"])
         finally:
             self._stop_all(children)
 
+    def _seed_sandbox(self, sandbox_url: str) -> None:
+        if not wait_for_sandbox(sandbox_url):
+            self.stderr.write(f"the sandbox did not answer at {sandbox_url}")
+            self.stopping = True
+            return
+        created = seed_demo_mailboxes(sandbox_url=sandbox_url)
+        for mailbox in DEMO_MAILBOXES:
+            count = sum(len(thread.messages) for thread in mailbox.threads)
+            what = (
+                f"created with {count} messages of history"
+                if mailbox.address in created
+                else "already in the sandbox"
+            )
+            self.stdout.write(
+                f"Sandbox mailbox {mailbox.address} ({mailbox.provider}): {what}"
+            )
+
+    def _watch(
+        self,
+        children: dict[str, subprocess.Popen[bytes]],
+        sandbox_url: str,
+        live_mail_every: float,
+    ) -> None:
+        """Until Ctrl-C or a child's end, and deliver the live mail."""
+        rng = random.Random()
+        next_reply = time.monotonic() + live_mail_every
+        while not self.stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    self.stderr.write(f"{name} exited with {child.returncode}")
+                    self.stopping = True
+            if live_mail_every > 0 and time.monotonic() >= next_reply:
+                next_reply = time.monotonic() + live_mail_every
+                self._deliver_live_reply(sandbox_url, rng)
+            time.sleep(0.5)
+
+    def _deliver_live_reply(self, sandbox_url: str, rng: random.Random) -> None:
+        from mailsync.models import Mailbox
+
+        connected = Mailbox.objects.filter(
+            account__name=DEMO_ACCOUNT_NAME,
+            is_current=True,
+            state__in=[
+                Mailbox.State.IMPORTING,
+                Mailbox.State.ACTIVE,
+                Mailbox.State.BACKING_OFF,
+            ],
+        )
+        mailboxes = [(m.provider, m.address) for m in connected]
+        if not mailboxes:
+            return
+        try:
+            done = deliver_live_reply(
+                sandbox_url=sandbox_url, mailboxes=mailboxes, rng=rng
+            )
+        except Exception as error:  # the demo goes on without this one reply
+            self.stderr.write(f"live mail: no reply this time ({error})")
+            return
+        if done:
+            self.stdout.write(f"Live mail: {done}")
+
     def _wait_for(self, url: str, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.stopping:
             try:
                 urllib.request.urlopen(url + "accounts/login/", timeout=2)  # noqa: S310
                 return
             except OSError:
                 time.sleep(0.3)
-        self.stderr.write(f"the web server did not answer at {url} within {seconds} s")
+        if not self.stopping:
+            self.stderr.write(
+                f"the web server did not answer at {url} within {seconds} s"
+            )
 
-    def _print_welcome(self, url: str) -> None:
+    def _print_welcome(self, url: str, live_mail_every: float) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nRevStackr demo running at {url}"))
         self.stdout.write(f"Every login's password: {DEMO_PASSWORD}")
         for login in (*DEMO_LOGINS, DEMO_SUPPORT):
             self.stdout.write(f"  {login.email:<28} {login.name:<14} {login.note}")
         self.stdout.write(f"Django admin (support staff): {url}admin/")
+        self.stdout.write(
+            "On My Profile, Gina connects Gmail as gina@gmail.test and Owen "
+            "connects Outlook as owen@outlook.test (the sandbox's consent "
+            "screen asks for no password)."
+        )
+        if live_mail_every > 0:
+            self.stdout.write(
+                f"Every {live_mail_every:g} s a contact answers a thread of a "
+                "connected mailbox (DEMO_LIVE_MAIL_SECONDS=0 turns it off)."
+            )
         self.stdout.write("Press Ctrl-C to stop everything.\n")
 
     def _stop_all(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
