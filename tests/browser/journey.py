@@ -63,23 +63,11 @@ def accept_invitation(page: Any, email: str, password: str) -> None:
 
 
 def connect_mailbox(
-    page: Any,
-    *,
-    button: str,
-    account: str,
-    screenshot_as: str = "",
-    popup_must_close: bool = False,
+    page: Any, *, button: str, account: str, screenshot_as: str = ""
 ) -> None:
     """On My Profile: click Connect (or Reconnect), choose the account on
-    the provider's consent screen in the pop-up and allow.
-
-    The pop-up should close itself and reload My Profile in the page that
-    opened it. TODO: it does not yet: Django's default
-    Cross-Origin-Opener-Policy cuts the pop-up off from its opener once it
-    has shown the provider's page, so it shows My Profile itself and the
-    employee must close it. Unless ``popup_must_close``, this step closes
-    such a pop-up and reloads My Profile, so the rest of a journey can run.
-    """
+    the provider's consent screen in the pop-up and allow; the pop-up
+    closes itself and My Profile, reloaded, names the connected address."""
     page.get_by_role("link", name="My Profile").click()
     with page.expect_popup() as popup_info:
         page.get_by_role("button", name=button).click()
@@ -87,21 +75,10 @@ def connect_mailbox(
     popup.get_by_role("radio", name=account).check()
     if screenshot_as:
         screenshot(popup, screenshot_as)
-    popup.get_by_role("button", name=re.compile("^(Allow|Accept)$")).click()
-
-    if popup_must_close:
-        popup.wait_for_event("close")
-        return
-    for _ in range(50):
-        if popup.is_closed():
-            return
-        if "/settings/profile/" in popup.url and "done" not in popup.url:
-            expect(popup.locator("#email-sync")).to_contain_text(account)
-            popup.close()
-            page.reload()
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError("the consent pop-up neither closed nor came back")
+    # Both wait from before the click: the pop-up may be gone at once.
+    with page.expect_navigation(), popup.expect_event("close"):
+        popup.get_by_role("button", name=re.compile("^(Allow|Accept)$")).click()
+    expect(page.locator("#email-sync")).to_contain_text(account)
 
 
 def open_conversations_tab(page: Any, site: Site, contact_name: str) -> None:
