@@ -85,6 +85,9 @@ class Message(AccountOwned):
     bcc = models.JSONField(default=list, blank=True)
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
+    # Whether the cleaned HTML body holds images from the web, which stay
+    # blocked until the reader asks for them.
+    has_remote_images = models.BooleanField(default=False)
     snippet = models.CharField(max_length=300, blank=True)
     has_attachments = models.BooleanField(default=False)
     direction = models.CharField(

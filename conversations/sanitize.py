@@ -133,12 +133,7 @@ def clean_email_html(html: str, *, images: bool = False) -> CleanHtml:
     stylesheet = _clean_stylesheets(_STYLE_ELEMENT.findall(html))
     remote_images: list[str] = []
 
-    def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-        kept = _filter_attribute(tag, attribute, value)
-        if kept is not None and attribute == "src" and _has_scheme(kept, IMAGE_SCHEMES):
-            remote_images.append(kept)
-            return kept if images else None
-        return kept
+    keep_attribute = _noting_remote_images(remote_images, keep=images)
 
     first_pass = _clean(html, keep_attribute)
     folded = _clean(_fold_html_quote(first_pass), keep_attribute)
@@ -148,7 +143,34 @@ def clean_email_html(html: str, *, images: bool = False) -> CleanHtml:
     )
 
 
+def has_remote_images(html: str) -> bool:
+    """Whether ``html``, once cleaned, would show images from the web.
+
+    Stored with the message, so a thread page can offer "Show images"
+    without reading or cleaning every body it lists.
+    """
+    if not html:
+        return False
+    found: list[str] = []
+    _clean(html, _noting_remote_images(found, keep=False))
+    return bool(found)
+
+
 AttributeFilter = Callable[[str, str, str], "str | None"]
+
+
+def _noting_remote_images(found: list[str], *, keep: bool) -> AttributeFilter:
+    """The attribute filter, noting each image from the web in ``found``
+    and keeping it only when ``keep``."""
+
+    def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+        kept = _filter_attribute(tag, attribute, value)
+        if _is_remote_image(tag, attribute, kept):
+            found.append(str(kept))
+            return kept if keep else None
+        return kept
+
+    return keep_attribute
 
 
 def _clean(html: str, attribute_filter: AttributeFilter) -> str:
@@ -183,6 +205,17 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "style" and _UNSAFE_CSS.search(value):
         return None
     return value
+
+
+def _is_remote_image(tag: str, attribute: str, kept: str | None) -> bool:
+    # nh3 also asks about attributes of elements it then drops with their
+    # content (a script's src): only an image's source is shown.
+    return (
+        kept is not None
+        and tag == "img"
+        and attribute == "src"
+        and _has_scheme(kept, IMAGE_SCHEMES)
+    )
 
 
 def _has_scheme(value: str, schemes: tuple[str, ...]) -> bool:

@@ -399,6 +399,7 @@ class MessageView:
     teammates: list[str]
     text_body: str
     has_html: bool
+    has_remote_images: bool = False
     attachments: list[Attachment] = field(default_factory=list)
     written_by_viewer: bool = False
 
@@ -545,6 +546,7 @@ def _as_message_view(viewer: User, message: Message) -> MessageView:
         teammates=sorted(teammates),
         text_body=message.shown_text,  # type: ignore[attr-defined]
         has_html=message.shows_html,  # type: ignore[attr-defined]
+        has_remote_images=message.has_remote_images,
         attachments=list(message.attachments.all()) if visibility == EVERYTHING else [],
         written_by_viewer=message.author_id == viewer.pk,
     )

@@ -31,6 +31,7 @@ from conversations.models import (
     ThreadReadState,
 )
 from conversations.never_log import NeverLogRules, never_log_rules
+from conversations.sanitize import has_remote_images
 from mailsync.models import Mailbox
 from mailsync.parsing import Address, ParsedMessage
 
@@ -313,6 +314,7 @@ def _new_message(
         bcc=_people(parsed.bcc),
         text_body=parsed.text_body,
         html_body=parsed.html_body,
+        has_remote_images=has_remote_images(parsed.html_body),
         snippet=_snippet(parsed),
         has_attachments=bool(parsed.attachments),
         direction=Message.Direction.OUTBOUND if outbound else Message.Direction.INBOUND,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from contacts.models import Contact
 from conversations.models import Message, MessageLink, Thread, ThreadContact, ThreadLink
+from conversations.sanitize import has_remote_images
 from conversations.services import refresh_thread_summaries
 from mailsync.models import Mailbox
 
@@ -51,6 +52,11 @@ class MessageFactory(factory.django.DjangoModelFactory):
     sender_name = "Carol Client"
     to = factory.LazyFunction(lambda: [{"address": "sam@gmail.test", "name": "Sam"}])
     text_body = "Hello from Carol."
+    html_body = ""
+    # As the sync stores it.
+    has_remote_images = factory.LazyAttribute(
+        lambda message: has_remote_images(message.html_body)
+    )
 
 
 def thread_with(

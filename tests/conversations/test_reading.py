@@ -127,7 +127,11 @@ def test_an_html_body_is_framed_from_its_own_url_under_a_strict_policy(
     assert body["X-Frame-Options"] == "SAMEORIGIN"
     assert "<script" not in body.text and "onclick" not in body.text
     assert "tracker.example" not in body.text
-    assert "Show images" in body.text
+    # Show images is offered beside the frame and reloads only the frame.
+    assert "Show images" not in body.text
+    offer = page.text[page.text.index("Images from the web are hidden") :]
+    assert f'href="{body_url}?images=1" target="message-body-{message.pk}"' in offer
+    assert f'name="message-body-{message.pk}"' in frame
     assert "img-src https: http: data:" in with_images["Content-Security-Policy"]
     assert 'src="https://tracker.example/open.gif"' in with_images.text
     # Everywhere else, the site still refuses to be framed.

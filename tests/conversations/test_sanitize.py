@@ -11,6 +11,7 @@ from conversations.sanitize import (
     ALLOWED_TAGS,
     body_policy,
     clean_email_html,
+    has_remote_images,
     render_plain_text,
 )
 
@@ -304,3 +305,22 @@ def test_the_policy_blocks_scripts_and_remote_loads() -> None:
     assert "sandbox" in policy and "allow-scripts" not in policy
     assert "allow-same-origin" not in policy
     assert "img-src https: http: data:" in body_policy(images=True)
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<p>Logo</p><img src="https://cdn.example/logo.png">', True),
+        ('<img src="http://cdn.example/logo.png">', True),
+        ('<img src="data:image/png;base64,iVBORw0KGgo=">', False),
+        ("<p>No pictures at all</p>", False),
+        ('<script src="https://evil.example/x.js"></script>', False),
+        ('<iframe src="https://evil.example/frame.html"></iframe>', False),
+        ("", False),
+    ],
+)
+def test_remote_images_are_noted_as_the_cleaned_body_would_show_them(
+    html: str, expected: bool
+) -> None:
+    assert has_remote_images(html) is expected
+    assert clean_email_html(html).has_remote_images is expected
