@@ -140,9 +140,6 @@ def delete_contact(*, contact: Contact, delete_email: bool = False) -> None:
     """
     addresses = sorted(email.normalized for email in contact.emails.all())
 
-    # TODO: conversations must connect to contact_deleting and delete the
-    # contact's threads when delete_email is true; until it stores mail the
-    # choice has nothing to remove.
     contact_deleting.send(
         sender=Contact,
         account_id=contact.account_id,

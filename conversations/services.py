@@ -556,3 +556,23 @@ def set_mailbox_sharing(*, employee: User, sharing: str) -> int:
     brought in is the same person's mail.
     """
     return Mailbox.objects.filter(employee=employee).update(sharing=sharing)
+
+
+def delete_contact_mail(*, account_id: int, contact_id: int) -> int:
+    """Delete the threads on a contact's timeline that no other contact
+    takes part in; return how many.
+
+    A thread shared with another contact stays, since it is on that
+    contact's timeline too.
+    """
+    own_threads = Thread.objects.filter(
+        account_id=account_id, contacts=contact_id
+    ).exclude(
+        pk__in=ThreadContact.objects.exclude(contact_id=contact_id).values("thread_id")
+    )
+    deleted, by_model = own_threads.delete()
+    threads = by_model.get(Thread._meta.label, 0)
+    logger.info(
+        "deleted %s threads (%s rows) of contact %s", threads, deleted, contact_id
+    )
+    return threads
