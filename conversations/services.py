@@ -10,6 +10,7 @@ commits.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -209,7 +210,8 @@ def _store(
             )
             if thread_id is None:
                 thread = Thread.objects.create(
-                    account_id=account_id, subject=message.parsed.subject[:998]
+                    account_id=account_id,
+                    subject=conversation_subject(message.parsed.subject)[:998],
                 )
                 thread_id = thread.pk
             stored = _new_message(account_id, thread_id, rfc_id, message, mailbox)
@@ -269,6 +271,20 @@ def _store(
         ]
     )
     refresh_thread_summaries(touched_threads)
+
+
+# "Re:", "Fwd:" and their common translations, repeated or numbered.
+_REPLY_PREFIX = re.compile(
+    r"^(?:\s*(?:re|fw|fwd|aw|wg|sv|vs|antw|rif|tr)(?:\[\d+\])?\s*:\s*)+",
+    re.IGNORECASE,
+)
+
+
+def conversation_subject(subject: str) -> str:
+    """The subject a thread goes by: the email's, without the reply and
+    forward prefixes that mail clients add ("Re: Fwd: Prices")."""
+    stripped = _REPLY_PREFIX.sub("", subject).strip()
+    return stripped or subject.strip()
 
 
 def _thread_for(
