@@ -45,7 +45,9 @@ def add_employee(
 
     row.get_by_role("link", name="Edit").click()
     for label in PERMISSION_LABELS:
-        page.get_by_label(label, exact=True).set_checked(label in permissions)
+        page.get_by_role("checkbox", name=label, exact=True).set_checked(
+            label in permissions
+        )
     page.get_by_role("button", name="Save", exact=True).click()
     row = page.get_by_role("row").filter(has_text=email)
     for label in PERMISSION_LABELS:

@@ -62,3 +62,26 @@ def test_the_sidebar_offers_my_staff_to_admins_only(
     assert staff_url in as_admin.content
     assert staff_url not in as_employee.content
     assert mfa_url in as_admin.content and mfa_url in as_employee.content
+
+
+@pytest.mark.parametrize(
+    ("permission", "url_name"),
+    [
+        ("accounts.access_contacts", "contacts:list"),
+        ("accounts.access_conversations", "conversations:inbox"),
+        ("accounts.access_settings", "profile"),
+    ],
+)
+def test_the_sidebar_offers_a_page_only_with_its_permission(
+    signed_in, admin_user, permission, url_name
+) -> None:
+    without = EmployeeFactory(account=admin_user.account)
+    with_it = grant(EmployeeFactory(account=admin_user.account), permission)
+    link = f'href="{reverse(url_name)}"'.encode()
+
+    # Two-factor sign-in is a page every employee may open.
+    page_without = signed_in(without).get(reverse("mfa_index"))
+    page_with = signed_in(with_it).get(reverse("mfa_index"))
+
+    assert link not in page_without.content
+    assert link in page_with.content
