@@ -35,16 +35,60 @@ class ContactEmailInlineForm(forms.ModelForm):
         return address
 
 
+class ContactEmailInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        """Keep the contact's invariant: one or more addresses, exactly one
+        of them primary."""
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            raise forms.ValidationError("A contact needs at least one address.")
+        primaries = sum(1 for data in kept if data.get("is_primary"))
+        if primaries != 1:
+            raise forms.ValidationError("Mark exactly one address as primary.")
+
+
 class ContactEmailInline(admin.TabularInline):
     model = ContactEmail
     form = ContactEmailInlineForm
+    formset = ContactEmailInlineFormSet
     fields = ("address", "is_primary", "normalized", "created_at")
     readonly_fields = ("normalized", "created_at")
     extra = 0
 
 
+class ContactAdminForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = (
+            "account",
+            "first_name",
+            "last_name",
+            "company",
+            "phone",
+            "notes",
+            "owner",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        account, owner = cleaned.get("account"), cleaned.get("owner")
+        if owner is not None and account is not None and owner.account_id != account.pk:
+            self.add_error(
+                "owner", "The owner must be an employee of the same account."
+            )
+        return cleaned
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    form = ContactAdminForm
     list_display = ("__str__", "company", "account", "owner", "created_at")
     list_filter = ("created_at", "account")
     search_fields = (
@@ -82,8 +126,15 @@ class ContactEmailAdmin(admin.ModelAdmin):
     list_select_related = ("contact", "account")
     readonly_fields = ("account", "contact", "normalized", "domain", "created_at")
 
+    # Addresses are added and changed on their contact's page, which keeps
+    # one primary per contact and fetches the past mail of a new address.
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # addresses are added on their contact's page
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ContactEmail | None = None
+    ) -> bool:
+        return False
 
 
 @admin.register(ContactImport)
