@@ -153,8 +153,9 @@ class ContactImport(AccountOwned):
     """An uploaded CSV file waiting between its preview and its confirmation.
 
     The file's text is kept in the database, not on one machine's disk, so
-    the confirmation may reach any web server. It is emptied once imported;
-    unconfirmed uploads are removed after a day (see ``services``).
+    the confirmation may reach any web server. It is emptied once imported,
+    keeping only the report of refused rows; unconfirmed uploads are removed
+    after a day (see ``services``).
     """
 
     uploaded_by = models.ForeignKey(
@@ -167,6 +168,8 @@ class ContactImport(AccountOwned):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    # The refused rows' report (CSV), kept once the file's text is emptied.
+    refused_rows = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

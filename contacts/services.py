@@ -24,6 +24,7 @@ from contacts.csv_files import (
     CsvRow,
     decode_upload,
     read_contact_rows,
+    write_row_errors_csv,
 )
 from contacts.models import Contact, ContactEmail, ContactImport, normalize_address
 from contacts.selectors import addresses_of, find_address_owners
@@ -395,6 +396,9 @@ def run_contact_import(*, contact_import: ContactImport) -> ImportPlan:
             _update_from_row(planned.contact, row)
 
     contact_import.content = ""
+    contact_import.refused_rows = "".join(
+        write_row_errors_csv(planned.row for planned in plan.error_rows)
+    )
     contact_import.imported_at = timezone.now()
     contact_import.created_count = plan.count(ImportAction.CREATE)
     contact_import.updated_count = plan.count(ImportAction.UPDATE)

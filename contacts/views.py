@@ -8,6 +8,8 @@ signed-in employee's account.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -219,9 +221,13 @@ def contact_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @contacts_permission  # type: ignore[arg-type]
 def contact_import_errors(request: HttpRequest, pk: int) -> HttpResponseBase:
     staged = _get_import(request, pk)
-    plan = services.plan_contact_import(account=staged.account, text=staged.content)
+    if staged.imported_at is not None:
+        report: Iterable[str] = [staged.refused_rows]
+    else:
+        plan = services.plan_contact_import(account=staged.account, text=staged.content)
+        report = write_row_errors_csv(row.row for row in plan.error_rows)
     return StreamingHttpResponse(
-        write_row_errors_csv(row.row for row in plan.error_rows),
+        report,
         content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="contact-import-errors.csv"'

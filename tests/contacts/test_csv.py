@@ -76,6 +76,21 @@ def test_the_error_report_lists_each_refused_row(contacts_client):
     assert [row[0] for row in rows] == ["Line", "3", "4", "6"]
 
 
+def test_the_error_report_stays_after_the_import(contacts_client):
+    preview_url = upload(contacts_client, GOOD_AND_BAD)["Location"]
+    contacts_client.post(preview_url)
+    staged = ContactImport.objects.get()
+    report_url = reverse("contacts:import_errors", args=[staged.pk])
+
+    done = contacts_client.get(preview_url)
+    response = contacts_client.get(report_url)
+
+    assert staged.content == ""
+    assert report_url in done.text
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[0] for row in rows] == ["Line", "3", "4", "6"]
+
+
 def test_importing_the_same_file_twice_creates_no_duplicates(contacts_client):
     contacts_client.post(upload(contacts_client, GOOD_AND_BAD)["Location"])
 
