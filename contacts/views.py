@@ -1,9 +1,9 @@
 """The contact pages: list and search, the record, create, edit, delete,
 CSV import and export.
 
-Every page needs the Contacts permission, except the Conversations tab,
-which needs the Conversations permission; every query is scoped to the
-signed-in employee's account.
+Every page needs the Contacts permission, and the Conversations tab the
+Conversations permission as well; every query is scoped to the signed-in
+employee's account.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# The email tab needs Conversations, not Contacts: the record's name and
-# addresses are what anyone who may read the contact's email sees anyway.
+# The email tab is a page of the contact record and of their email: it
+# needs both permissions.
+@contacts_permission
 @employee_permission_required("accounts.access_conversations")
 def contact_conversations(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _get_contact(request, pk)

@@ -120,10 +120,12 @@ def world(db: None) -> World:
 
 def _actor(world: World, actor: str, entry: Entry) -> User | None:
     """Create the person who asks; the permissions depend on the entry."""
-    if entry.access in EMPLOYEE_PERMISSIONS:
+    needed = entry.access.split(" & ")
+    if all(permission in EMPLOYEE_PERMISSIONS for permission in needed):
+        # Without: every permission but the first one needed.
         granted = {
-            WITH: [entry.access],
-            WITHOUT: [p for p in EMPLOYEE_PERMISSIONS if p != entry.access],
+            WITH: needed,
+            WITHOUT: [p for p in EMPLOYEE_PERMISSIONS if p != needed[0]],
         }
     else:
         granted = {WITH: list(EMPLOYEE_PERMISSIONS), WITHOUT: []}

@@ -21,7 +21,8 @@ To add a page:
 2. Add an ``Entry`` to ``tests/access/<app>.py`` (create the module, with
    ``ENTRIES = [...]``, for a new app). ``access`` is ``PUBLIC``,
    ``VISITOR``, ``SIGNED_IN``, ``EMPLOYEE``, ``ADMIN``, ``SUPPORT``,
-   ``FLOW`` or a permission such as ``"accounts.access_contacts"``.
+   ``FLOW``, a permission such as ``"accounts.access_contacts"``, or
+   several joined by `` & `` when the page needs each of them.
 3. If the URL takes arguments, give ``kwargs``: a function that receives
    the ``World`` (an account, its Admin, another account), creates what
    the URL names inside ``world.account`` and returns the URL's kwargs.

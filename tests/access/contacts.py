@@ -36,8 +36,11 @@ ENTRIES = [
     ),
     Entry("contacts:import_errors", CONTACTS, kwargs=admins_upload, expect={WITH: 404}),
     Entry("contacts:detail", CONTACTS, kwargs=contact),
-    # The email tab needs Conversations (see tests/access/conversations.py).
-    Entry("contacts:conversations", "accounts.access_conversations", kwargs=contact),
+    Entry(
+        "contacts:conversations",
+        f"{CONTACTS} & accounts.access_conversations",
+        kwargs=contact,
+    ),
     Entry("contacts:edit", CONTACTS, kwargs=contact),
     Entry("contacts:delete", CONTACTS, kwargs=contact),
 ]

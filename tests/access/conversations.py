@@ -3,9 +3,7 @@ messages and files are the account's, and show only what their mailbox
 owners share (here the Admin's mailbox shares everything).
 
 The contact record's Conversations tab (``contacts:conversations``, in
-tests/access/contacts.py) needs the Conversations permission alone: it
-shows the contact's name and addresses, which whoever reads their email
-sees anyway. Its Overview, Edit and Delete links show only with Contacts.
+tests/access/contacts.py) needs both Contacts and Conversations.
 """
 
 from __future__ import annotations
