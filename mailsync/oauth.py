@@ -58,6 +58,15 @@ def token_url(provider: str) -> str:
     return f"{login}/{settings.MICROSOFT_TENANT}/oauth2/v2.0/token"
 
 
+# AADSTS65001: the grant lacks scopes the request asked for, which is how
+# Microsoft answers a consent with a permission unticked.
+CONSENT_MISSING = 65001
+
+
+class ConsentMissing(ProviderError):
+    """The grant does not cover every scope RevStackr asks for."""
+
+
 def refresh_access_token(*, provider: str, refresh_token: str) -> TokenGrant:
     """Trade a refresh token for a new access token.
 
@@ -90,6 +99,12 @@ def refresh_access_token(*, provider: str, refresh_token: str) -> TokenGrant:
     except ValueError as error:
         raise ProviderError("The provider's token answer was not JSON.") from error
     if response.status_code != 200:
+        if provider == "outlook" and CONSENT_MISSING in body.get("error_codes", []):
+            raise ConsentMissing(
+                "Microsoft has not been allowed to let RevStackr read and send "
+                "your email.",
+                permanent=True,
+            )
         raise ProviderError(_describe_refusal(provider, body), permanent=True)
 
     return TokenGrant(

@@ -20,7 +20,12 @@ from django.utils import timezone
 from accounts.models import User
 from mailsync.errors import ProviderError
 from mailsync.models import Mailbox
-from mailsync.oauth import missing_scopes, refresh_access_token, revoke_grant
+from mailsync.oauth import (
+    ConsentMissing,
+    missing_scopes,
+    refresh_access_token,
+    revoke_grant,
+)
 from mailsync.providers.base import provider_for
 
 logger = logging.getLogger(__name__)
@@ -69,10 +74,17 @@ def connect_mailbox(*, employee: User, consent: ConsentResult) -> Mailbox:
 
     # A refresh answers with the scopes actually granted, which the first
     # exchange does not report to allauth's adapter.
+    # Microsoft refuses a refresh that asks for more than was granted.
     try:
         grant = refresh_access_token(
             provider=consent.provider, refresh_token=consent.refresh_token
         )
+    except ConsentMissing as error:
+        revoke_grant(provider=consent.provider, refresh_token=consent.refresh_token)
+        raise ConnectionRefused(
+            "RevStackr needs both to read and to send your email, but not all of "
+            "it was allowed. Connect again and leave every permission ticked."
+        ) from error
     except ProviderError as error:
         raise ConnectionRefused(
             f"The connection could not be completed: {error.reason} Try again."
@@ -104,7 +116,13 @@ def connect_mailbox(*, employee: User, consent: ConsentResult) -> Mailbox:
             employee=employee, is_current=False, state=Mailbox.State.PENDING
         ).delete()
 
-        if current is not None and current.address == address:
+        # The same mailbox only at the same provider: an address that moved
+        # from Gmail to Outlook is another mailbox, with other ids.
+        if (
+            current is not None
+            and current.provider == consent.provider
+            and current.address == address
+        ):
             mailbox = current
         else:
             mailbox = Mailbox(

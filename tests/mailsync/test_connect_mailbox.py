@@ -237,3 +237,64 @@ def test_aliases_are_read_from_each_provider(
     assert gmail.aliases == ["sales@gmail.test"]
     assert outlook.provider == Mailbox.Provider.OUTLOOK
     assert outlook.aliases == ["o.w@outlook.test"]
+
+
+def test_an_outlook_consent_without_send_is_refused_and_says_what_to_do(
+    client: Client,
+    settings_employee: User,
+    microsoft_sandbox: MicrosoftSandboxControl,
+) -> None:
+    microsoft_sandbox.create_user("owen@outlook.test", "Owen")
+    client.force_login(settings_employee, backend="accounts.backends.EmployeeBackend")
+
+    answer = connect_through_consent(
+        client, "microsoft", account="owen@outlook.test", untick=("Mail.Send",)
+    )
+
+    assert not Mailbox.objects.exists()
+    page = client.get(answer["Location"]).content.decode()
+    assert "to read and to send your email" in page
+    assert "leave every permission ticked" in page
+    assert "revoked or expired" not in page
+
+
+def test_the_same_address_at_the_other_provider_asks_to_replace(
+    client: Client,
+    settings_employee: User,
+    google_sandbox: GoogleSandboxControl,
+    microsoft_sandbox: MicrosoftSandboxControl,
+) -> None:
+    google_sandbox.create_user("sam@northwind.test", "Sam")
+    microsoft_sandbox.create_user("sam@northwind.test", "Sam")
+    client.force_login(settings_employee, backend="accounts.backends.EmployeeBackend")
+    connect_through_consent(client, "google", account="sam@northwind.test")
+
+    answer = connect_through_consent(client, "microsoft", account="sam@northwind.test")
+
+    pending = Mailbox.objects.get(state=Mailbox.State.PENDING)
+    assert pending.provider == Mailbox.Provider.OUTLOOK
+    assert answer["Location"] == reverse(
+        "mailsync:confirm_replacement", args=[pending.pk]
+    )
+    current = Mailbox.objects.get(is_current=True)
+    assert current.provider == Mailbox.Provider.GMAIL and current.is_connected
+
+
+def test_a_next_to_another_employees_page_still_connects_only_the_signed_in_one(
+    gina: Client, settings_employee: User
+) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.factories import EmployeeFactory
+    from tests.mailsync.oauth_browser import consent
+
+    colleague = EmployeeFactory(account=settings_employee.account)
+    elsewhere = reverse("staff:edit", args=[colleague.pk])
+    start = gina.post(reverse("google_login") + "?process=connect", {"next": elsewhere})
+    callback = urlsplit(consent(start["Location"], account="gina@gmail.test"))
+
+    gina.get(f"{callback.path}?{callback.query}")
+
+    mailbox = Mailbox.objects.get()
+    assert mailbox.employee == settings_employee
+    assert not Mailbox.objects.filter(employee=colleague).exists()
