@@ -48,7 +48,10 @@ class Fault:
 
     ``provider``, ``operation`` and ``mailbox`` narrow which calls it hits;
     ``None`` matches any. ``rate`` is the chance per matching call and
-    ``remaining`` caps how many calls it hits (``None``: no cap).
+    ``remaining`` caps how many calls it hits (``None``: no cap). An
+    ``expire_cursor`` fault hits only calls that take a cursor (a Gmail
+    history id, a Graph delta or skip token), so other calls neither suffer
+    nor use it up.
     """
 
     kind: str
@@ -60,12 +63,20 @@ class Fault:
     retry_after: int = 1
     delay: float = 2.0
 
-    def matches(self, provider: str, operation: str, mailbox: str | None) -> bool:
+    def matches(
+        self,
+        provider: str,
+        operation: str,
+        mailbox: str | None,
+        *,
+        takes_cursor: bool = False,
+    ) -> bool:
         return (
             (self.provider is None or self.provider == provider)
             and (self.operation is None or self.operation == operation)
             and (self.mailbox is None or self.mailbox == mailbox)
             and (self.remaining is None or self.remaining > 0)
+            and (self.kind != "expire_cursor" or takes_cursor)
         )
 
 
@@ -88,11 +99,24 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def pick(self, provider: str, operation: str, mailbox: str | None) -> Fault | None:
-        """Return the fault this call suffers, if any, and count it."""
+    def pick(
+        self,
+        provider: str,
+        operation: str,
+        mailbox: str | None,
+        *,
+        takes_cursor: bool = False,
+    ) -> Fault | None:
+        """Return the fault this call suffers, if any, and count it.
+
+        ``takes_cursor`` says whether the call continues from a cursor the
+        provider issued, which only such calls can find stale.
+        """
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(provider, operation, mailbox):
+                if not fault.matches(
+                    provider, operation, mailbox, takes_cursor=takes_cursor
+                ):
                     continue
                 if self._random.random() >= fault.rate:
                     continue

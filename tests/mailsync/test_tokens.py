@@ -6,7 +6,10 @@ import base64
 import json
 import logging
 import pickle
+import secrets
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,6 +20,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ, Task
+from django_q.signing import SignedPackage
+from django_q.tasks import async_task
 
 from accounts.models import User
 from mailsync.errors import ProviderError
@@ -24,6 +31,7 @@ from mailsync.models import Mailbox
 from mailsync.sandbox.google.control_client import GoogleSandboxControl
 from mailsync.sandbox.microsoft.control_client import MicrosoftSandboxControl
 from mailsync.services.tokens import fresh_access_token, refresh_expiring_tokens
+from mailsync.tasks import sync_due_mailboxes
 from tests.mailsync.oauth_browser import connect_through_consent
 
 pytestmark = pytest.mark.django_db
@@ -143,41 +151,131 @@ def _encodings(token: str) -> list[bytes]:
     ]
 
 
-def test_no_token_is_stored_readable_anywhere(
-    client: Client,
-    settings_employee: User,
-    google_sandbox: GoogleSandboxControl,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    google_sandbox.create_user("gina@gmail.test", "Gina")
-    client.force_login(settings_employee, backend="accounts.backends.EmployeeBackend")
-    connect_through_consent(client, "google", account="gina@gmail.test", popup=True)
-    mailbox = Mailbox.objects.get()
-    first_tokens = [mailbox.access_token, mailbox.refresh_token]
-    expire_soon(mailbox)
-    fresh_access_token(mailbox_id=mailbox.pk)
-    mailbox.refresh_from_db()
-    tokens = [*first_tokens, mailbox.access_token]
-    assert all(len(token) > 10 for token in tokens)
+def _stored_text(logs: str) -> dict[str, bytes]:
+    """Everything RevStackr keeps, by the place it is kept in.
 
-    haystacks: list[bytes] = []
+    Each table's rows as stored; the session store decoded; the task
+    queue's payloads (signed pickles) and the finished tasks' arguments and
+    results (pickles) decoded as django-q itself decodes them; and the logs.
+    """
+    places: dict[str, bytes] = {}
     with connection.cursor() as cursor:
         for model in apps.get_models():
-            table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - our own table names
+            table = model._meta.db_table
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - our own table names
+            rows: list[bytes] = []
             for row in cursor.fetchall():
-                haystacks.append(repr(row).encode())
-                haystacks.extend(
+                rows.append(repr(row).encode())
+                rows.extend(
                     bytes(value) if isinstance(value, bytes | memoryview) else b""
                     for value in row
                 )
-    for session in Session.objects.all():
-        haystacks.append(session.session_data.encode())
-        haystacks.append(json.dumps(session.get_decoded()).encode())
-    haystacks.append(caplog.text.encode())
-    everything = b"\n".join(haystacks)
+            places[f"table {table}"] = b"\n".join(rows)
 
-    for token in tokens:
-        for encoded in _encodings(token):
-            assert encoded not in everything
+    places["sessions"] = b"\n".join(
+        session.session_data.encode()
+        + b"\n"
+        + json.dumps(session.get_decoded()).encode()
+        for session in Session.objects.all()
+    )
+
+    # A payload that does not verify fails the scan instead of going unread.
+    places["queued tasks"] = b"\n".join(
+        repr(SignedPackage.loads(queued.payload)).encode()
+        for queued in OrmQ.objects.all()
+    )
+    places["task results"] = b"\n".join(
+        repr((task.args, task.kwargs, task.result)).encode()
+        for task in Task.objects.all()
+    )
+
+    places["logs"] = logs.encode()
+    return places
+
+
+def _places_holding(tokens: Iterable[str], *, logs: str) -> set[str]:
+    """The places of ``_stored_text`` where any token is readable."""
+    encoded = [variant for token in tokens for variant in _encodings(token)]
+    return {
+        place
+        for place, text in _stored_text(logs).items()
+        if any(variant in text for variant in encoded)
+    }
+
+
+def _run_through_the_worker(
+    monkeypatch: pytest.MonkeyPatch, func: str, *args: Any, **kwargs: Any
+) -> None:
+    """Run a task in django-q's own worker, in this process, so that its row
+    is saved as a cluster would save it."""
+    with monkeypatch.context() as worker:
+        # Sync mode keeps the test's database connection, which the worker
+        # would otherwise close.
+        worker.setattr(Conf, "SYNC", True)
+        async_task(func, *args, **kwargs)
+
+
+@pytest.fixture
+def database_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queue tasks in the database, where the scan reads them, even when the
+    settings chose Redis."""
+    monkeypatch.setattr(Conf, "ORM", "default")
+
+
+@pytest.mark.usefixtures("database_queue")
+@pytest.mark.parametrize(
+    ("social_app", "account"),
+    [("google", "gina@gmail.test"), ("microsoft", "owen@outlook.test")],
+)
+def test_no_token_is_stored_readable_anywhere(
+    social_app: str,
+    account: str,
+    client: Client,
+    settings_employee: User,
+    google_sandbox: GoogleSandboxControl,
+    microsoft_sandbox: MicrosoftSandboxControl,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    if social_app == "google":
+        google_sandbox.create_user(account, "Gina")
+    else:
+        microsoft_sandbox.create_user(account, "Owen")
+    client.force_login(settings_employee, backend="accounts.backends.EmployeeBackend")
+    connect_through_consent(client, social_app, account=account, popup=True)
+    mailbox = Mailbox.objects.get()
+    tokens = {mailbox.access_token, mailbox.refresh_token}
+
+    expire_soon(mailbox)
+    fresh_access_token(mailbox_id=mailbox.pk)
+    mailbox.refresh_from_db()
+    tokens |= {mailbox.access_token, mailbox.refresh_token}
+    # Microsoft rotates the refresh token: both generations are scanned.
+    assert len(tokens) == (4 if social_app == "microsoft" else 3)
+
+    _run_through_the_worker(monkeypatch, "mailsync.tasks.sync_one_mailbox", mailbox.pk)
+    assert sync_due_mailboxes() == 1
+    assert OrmQ.objects.count() == 1
+    assert Task.objects.filter(success=True).count() == 1
+    mailbox.refresh_from_db()
+    tokens |= {mailbox.access_token, mailbox.refresh_token}
+    assert all(len(token) > 10 for token in tokens)
+
+    assert _places_holding(tokens, logs=caplog.text) == set()
+
+
+@pytest.mark.usefixtures("database_queue")
+def test_the_token_scan_finds_a_token_in_a_task_payload(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queued = "queued-" + secrets.token_urlsafe(24)
+    ran = "ran-" + secrets.token_urlsafe(24)
+
+    async_task("mailsync.tasks.sync_one_mailbox", 0, access_token=queued)
+    # A finished task's row keeps its arguments; what it ran does not matter.
+    _run_through_the_worker(monkeypatch, "builtins.len", ran)
+
+    assert "queued tasks" in _places_holding([queued], logs="")
+    assert "task results" in _places_holding([ran], logs="")

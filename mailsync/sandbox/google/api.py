@@ -36,6 +36,8 @@ from mailsync.sandbox.google.quota import QuotaMeter
 from mailsync.sandbox.google.state import AccessToken, GoogleState, Mailbox
 
 GMAIL_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+# The one method that continues from a cursor (``startHistoryId``).
+HISTORY_LIST = "gmail.users.history.list"
 
 
 @dataclass
@@ -198,7 +200,9 @@ class GmailApi:
             self.sandbox.counters.record("google", address, operation, units)
 
     def _suffer_fault(self, operation: str, address: str | None) -> None:
-        fault = self.sandbox.faults.pick("google", operation, address)
+        fault = self.sandbox.faults.pick(
+            "google", operation, address, takes_cursor=operation == HISTORY_LIST
+        )
         if fault is None:
             return
         raise_fault(fault, operation)
@@ -251,5 +255,5 @@ def raise_fault(fault: Fault, operation: str) -> None:
         raise errors.unavailable(fault.retry_after)
     elif fault.kind == "expire_token":
         raise errors.unauthenticated()
-    elif fault.kind == "expire_cursor" and operation == "gmail.users.history.list":
+    elif fault.kind == "expire_cursor" and operation == HISTORY_LIST:
         raise errors.not_found()

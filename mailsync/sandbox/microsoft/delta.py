@@ -37,6 +37,11 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
 
 
+def carries_token(call: Call) -> bool:
+    """Whether ``call`` continues a round or starts the next from a token."""
+    return "$deltatoken" in call.args or "$skiptoken" in call.args
+
+
 def delta(call: Call) -> Response:
     folder = call.folder()
     raw_token = call.args.get("$deltatoken") or call.args.get("$skiptoken")

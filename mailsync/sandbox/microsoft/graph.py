@@ -160,7 +160,12 @@ class GraphApi:
         sandbox.counters.record("microsoft", mailbox, call.operation)
 
         with self.provider.limiter.admit(mailbox, concurrent=not in_batch):
-            fault = sandbox.faults.pick("microsoft", call.operation, mailbox)
+            fault = sandbox.faults.pick(
+                "microsoft",
+                call.operation,
+                mailbox,
+                takes_cursor=handler is delta.delta and delta.carries_token(call),
+            )
             if fault is not None:
                 call.cursor_expired = self.suffer(call.token, fault)
             self._check_scopes(call.token, permission)
@@ -233,9 +238,10 @@ class GraphApi:
     def suffer(self, token: AccessToken | None, fault: Fault) -> bool:
         """Answer as Graph would under ``fault``; True for a stale cursor.
 
-        ``slow`` only delays; ``expire_cursor`` only matters to a delta
-        request with a token, which the delta handler decides. A call
-        without a token (an upload URL) suffers ``expire_token`` as a 401.
+        ``slow`` only delays; ``expire_cursor`` reaches only a delta
+        request with a token (the fault plan offers it to no other call),
+        and the delta handler answers it. A call without a token (an upload
+        URL) suffers ``expire_token`` as a 401.
         """
         kind = fault.kind
         retry_after = fault.retry_after

@@ -4,6 +4,14 @@ Types are checked recursively (string, integer, boolean, array, object,
 $ref); 64-bit integers travel as decimal strings and ``byte`` fields as
 base64url, as in Google's JSON; members the schema does not define are
 refused, so a typo in the stand-in shows up here.
+
+The discovery document marks no member required, so ``REQUIRED`` lists,
+per schema, the members RevStackr reads (mailsync/providers/gmail.py) that
+Gmail sends in every answer of that schema, wherever the schema appears;
+``assert_matches`` refuses an answer without them. Members present only in
+some answers (``nextPageToken`` on a last page, ``labelIds`` of a message
+without labels, ``raw`` outside ``format=raw``) are passed as ``required``
+by the test that knows they must be there.
 """
 
 from __future__ import annotations
@@ -12,9 +20,37 @@ import base64
 import binascii
 import functools
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from googleapiclient.discovery_cache import get_static_doc
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    # getProfile: the address names the mailbox; the history id is where
+    # incremental sync starts.
+    "Profile": ("emailAddress", "historyId"),
+    # settings.sendAs.list: the aliases a mailbox may send from.
+    "ListSendAsResponse": ("sendAs",),
+    "SendAs": ("sendAsEmail",),
+    # Every message, down to the stubs of lists and history records.
+    "Message": ("id", "threadId"),
+    # messages.list: the estimate sizes the first import's progress.
+    "ListMessagesResponse": ("resultSizeEstimate",),
+    # history.list: the id the next incremental sync starts from.
+    "ListHistoryResponse": ("historyId",),
+    "HistoryMessageAdded": ("message",),
+    "HistoryMessageDeleted": ("message",),
+    "HistoryLabelAdded": ("message", "labelIds"),
+    "HistoryLabelRemoved": ("message", "labelIds"),
+}
+
+# What messages.get adds to a stub in each format, beyond ``REQUIRED``.
+FETCHED_MESSAGE: dict[str, tuple[str, ...]] = {
+    "minimal": ("historyId", "internalDate"),
+    "metadata": ("historyId", "internalDate", "payload"),
+    "full": ("historyId", "internalDate", "payload"),
+    "raw": ("historyId", "internalDate", "raw"),
+}
 
 
 @functools.cache
@@ -23,13 +59,24 @@ def schemas() -> dict[str, Any]:
     return schemas
 
 
-def assert_matches(value: Any, schema_name: str) -> None:
-    problems = _check(value, {"$ref": schema_name}, schema_name)
+def assert_matches(
+    value: Any, schema_name: str, *, required: Iterable[str] = ()
+) -> None:
+    """Fail unless ``value`` is a ``schema_name`` with the members RevStackr
+    reads; ``required`` names more top-level members it must have."""
+    problems = [
+        f"{schema_name}.{name}: required"
+        for name in required
+        if isinstance(value, dict) and name not in value
+    ]
+    problems += _check(value, {"$ref": schema_name}, schema_name)
     assert not problems, "\n".join(problems)
 
 
 def _check(value: Any, schema: dict[str, Any], path: str) -> list[str]:
+    reads: tuple[str, ...] = ()
     if "$ref" in schema:
+        reads = REQUIRED.get(schema["$ref"], ())
         schema = schemas()[schema["$ref"]]
     kind = schema.get("type")
     fmt = schema.get("format")
@@ -40,7 +87,7 @@ def _check(value: Any, schema: dict[str, Any], path: str) -> list[str]:
         problems = []
         properties = schema.get("properties", {})
         for name, member in properties.items():
-            if member.get("required") and name not in value:
+            if (member.get("required") or name in reads) and name not in value:
                 problems.append(f"{path}.{name}: required")
         for name, item in value.items():
             member = properties.get(name, schema.get("additionalProperties"))

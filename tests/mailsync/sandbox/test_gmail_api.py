@@ -15,7 +15,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from mailsync.sandbox import Sandbox
 from mailsync.sandbox.google import GoogleProvider
 from mailsync.sandbox.google.control_client import GoogleSandboxControl
-from tests.mailsync.sandbox.gmail_schema import assert_matches
+from tests.mailsync.sandbox.gmail_schema import FETCHED_MESSAGE, assert_matches
 from tests.mailsync.sandbox.google_fixtures import (
     GMAIL_METADATA,
     GMAIL_READONLY,
@@ -88,8 +88,15 @@ def test_delivered_message_in_every_format(
     minimal = messages.get(userId="me", id=delivered["id"], format="minimal").execute()
     raw = messages.get(userId="me", id=delivered["id"], format="raw").execute()
 
-    for resource in (full, metadata, minimal, raw):
-        assert_matches(resource, "Message")
+    for fmt, resource in [
+        ("full", full),
+        ("metadata", metadata),
+        ("minimal", minimal),
+        ("raw", raw),
+    ]:
+        assert_matches(
+            resource, "Message", required=(*FETCHED_MESSAGE[fmt], "labelIds")
+        )
     assert full["labelIds"] == ["INBOX", "UNREAD", "CATEGORY_PERSONAL"]
     assert full["snippet"] == "Here&#39;s the quote."
     assert full["payload"]["mimeType"] == "multipart/mixed"
@@ -133,7 +140,7 @@ def test_send_keeps_message_id_lands_in_sent_once_and_reaches_recipients(
         .execute()
     )
 
-    assert_matches(sent, "Message")
+    assert_matches(sent, "Message", required=("labelIds",))
     assert sent["labelIds"] == ["SENT"]
     in_sent = google.messages(owner, label="SENT")
     assert [m["id"] for m in in_sent] == [sent["id"]]
@@ -280,7 +287,7 @@ def test_list_pages_newest_first_and_hides_spam_and_trash(
             .list(userId="me", maxResults=2, pageToken=token)
             .execute()
         )
-        assert_matches(page, "ListMessagesResponse")
+        assert_matches(page, "ListMessagesResponse", required=("messages",))
         seen += [m["id"] for m in page["messages"]]
         token = page.get("nextPageToken")
         if token is None:
@@ -323,7 +330,8 @@ def test_history_records_adds_label_changes_and_deletes(
         .execute()
     )
 
-    assert_matches(history, "ListHistoryResponse")
+    assert_matches(history, "ListHistoryResponse", required=("history",))
+    assert_matches(paged, "ListHistoryResponse", required=("nextPageToken",))
     kinds = [
         next(key for key in entry if key not in ("id", "messages"))
         for entry in history["history"]

@@ -110,6 +110,24 @@ def test_expired_cursor_fault_answers_history_404(
     assert expired.value.error_details[0]["reason"] == "notFound"
 
 
+def test_an_expire_cursor_fault_for_any_call_waits_for_a_history_list(
+    gmail: Any, owner: str, google: GoogleSandboxControl
+) -> None:
+    google.add_fault("expire_cursor", remaining=1)
+
+    start = gmail.users().getProfile(userId="me").execute()["historyId"]
+    _list(gmail)
+    batch = gmail.new_batch_http_request()
+    batch.add(gmail.users().getProfile(userId="me"))
+    batch.execute()
+    with pytest.raises(HttpError) as expired:
+        gmail.users().history().list(userId="me", startHistoryId=start).execute()
+    again = gmail.users().history().list(userId="me", startHistoryId=start).execute()
+
+    assert expired.value.status_code == 404
+    assert again["historyId"] == start
+
+
 def test_fault_inside_a_batch_hits_only_its_call(
     gmail: Any, owner: str, google: GoogleSandboxControl
 ) -> None:

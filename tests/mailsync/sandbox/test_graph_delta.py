@@ -7,11 +7,15 @@ from typing import Any
 import httpx
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.models.email_address import EmailAddress
+from msgraph.generated.models.message import Message
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.recipient import Recipient
 from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request_builder import (  # noqa: E501
     DeltaRequestBuilder,
 )
 
+from mailsync.providers.outlook import DELTA_FIELDS
 from mailsync.sandbox.microsoft.control_client import MicrosoftSandboxControl
 from tests.mailsync.sandbox.microsoft_fixtures import *  # noqa: F403
 from tests.mailsync.sandbox.microsoft_fixtures import Mailbox
@@ -97,6 +101,38 @@ def test_first_round_pages_through_the_folder_to_a_delta_link(
         assert item.received_date_time is not None
         assert _removed(item) is None
     assert "$deltatoken=" in delta_link
+
+
+def test_revstackrs_select_list_returns_sender_and_is_draft(
+    ann: Mailbox, microsoft: MicrosoftSandboxControl
+) -> None:
+    microsoft.deliver(
+        ann.address, sender="Carol Client <carol@client.example>", subject="Quote"
+    )
+
+    async def write_draft(client: Any) -> None:
+        await client.me.messages.post(
+            Message(
+                subject="Reply later",
+                to_recipients=[
+                    Recipient(
+                        email_address=EmailAddress(address="carol@client.example")
+                    )
+                ],
+            )
+        )
+
+    ann.graph(write_draft)
+    [received], _, _ = _round(ann, "inbox", immutable=True, select=DELTA_FIELDS)
+    [draft], _, _ = _round(ann, "drafts", immutable=True, select=DELTA_FIELDS)
+
+    assert isinstance(received.sender, Recipient)
+    assert isinstance(received.sender.email_address, EmailAddress)
+    assert received.sender.email_address.address == "carol@client.example"
+    assert received.sender.email_address.name == "Carol Client"
+    assert received.is_draft is False
+    assert draft.is_draft is True
+    assert received.subject is None and draft.subject is None
 
 
 def test_next_round_reports_new_changed_moved_and_deleted_messages(
@@ -211,6 +247,30 @@ def test_the_expire_cursor_fault_hits_only_requests_with_a_token(
 
     assert gone.value.response_status_code == 410
     assert _round(ann, "inbox", delta_link)[0] == []
+
+
+def test_an_expire_cursor_fault_for_any_call_waits_for_a_token(
+    ann: Mailbox, microsoft: MicrosoftSandboxControl
+) -> None:
+    for number in range(3):
+        microsoft.deliver(
+            ann.address, sender="carol@client.example", subject=f"n{number}"
+        )
+    microsoft.add_fault("expire_cursor", remaining=1)
+
+    async def calls_without_a_token(client: Any) -> None:
+        await client.me.get()
+        await client.me.mail_folders.get()
+        await client.me.messages.get()
+
+    ann.graph(calls_without_a_token)
+    # The round's first page has no token; its second (a skip token) has.
+    with pytest.raises(ODataError) as gone:
+        _round(ann, "inbox")
+    items, _, pages = _round(ann, "inbox")
+
+    assert gone.value.response_status_code == 410
+    assert len(items) == 3 and pages == 2
 
 
 def test_delta_path_works_with_and_without_parentheses(

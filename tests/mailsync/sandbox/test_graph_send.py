@@ -123,6 +123,30 @@ def test_the_sdks_default_save_to_sent_items_false_keeps_no_copy(
     assert microsoft.folder_messages(ann.address, "sentitems") == []
 
 
+def test_send_mail_answers_202_with_no_body(
+    ann: Mailbox, microsoft: MicrosoftSandboxControl
+) -> None:
+    # The SDK's send_mail.post returns None whatever the status, so the
+    # status is read from a plain request.
+    response = httpx.post(
+        f"{ann.base_url}/graph/v1.0/me/sendMail",
+        json={
+            "message": {
+                "subject": "Proposal",
+                "body": {"contentType": "Text", "content": "Our proposal."},
+                "toRecipients": [{"emailAddress": {"address": "carol@client.example"}}],
+            },
+            "saveToSentItems": True,
+        },
+        headers={"Authorization": f"Bearer {ann.access_token}"},
+    )
+
+    assert response.status_code == 202
+    assert response.content == b""
+    sent = microsoft.folder_messages(ann.address, "sentitems")
+    assert [item["subject"] for item in sent] == ["Proposal"]
+
+
 def test_send_mail_takes_base64_mime(
     ann: Mailbox, ben: Mailbox, microsoft: MicrosoftSandboxControl
 ) -> None:
