@@ -147,10 +147,14 @@ def revoke_grant(*, provider: str, refresh_token: str) -> None:
     if provider != "gmail" or not refresh_token:
         return
     try:
-        requests.post(
+        response = requests.post(
             settings.GOOGLE_ENDPOINTS["revoke"],
             data={"token": refresh_token},
             timeout=HTTP_TIMEOUT_SECONDS,
         )
     except requests.RequestException:
         logger.warning("could not reach Google to revoke a grant", exc_info=True)
+        return
+    # 400 means the token was no longer valid: nothing is left to revoke.
+    if response.status_code not in (200, 400):
+        logger.warning("Google answered %s to a revocation", response.status_code)

@@ -144,9 +144,19 @@ def confirm_replacement_view(request: EmployeeRequest, mailbox_id: int) -> HttpR
 @require_POST
 @settings_required
 def disconnect(request: EmployeeRequest) -> HttpResponse:
-    disconnect_mailbox(employee=request.user)
+    mailbox = disconnect_mailbox(employee=request.user)
     messages.success(
         request,
         "Disconnected. The email already on your contacts' records stays there.",
     )
+    if mailbox is not None and mailbox.provider == Mailbox.Provider.OUTLOOK:
+        # Microsoft offers applications no way to withdraw a grant.
+        messages.info(
+            request,
+            "RevStackr has forgotten its access to your Outlook mailbox. "
+            "Microsoft still lists the permission you gave until you remove "
+            "RevStackr under Apps on your Microsoft account page "
+            "(myapps.microsoft.com, or account.live.com/consent/Manage for a "
+            "personal account).",
+        )
     return redirect("profile")

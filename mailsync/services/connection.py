@@ -196,21 +196,23 @@ def cancel_replacement(*, employee: User, mailbox_id: int) -> None:
 
 
 @transaction.atomic
-def disconnect_mailbox(*, employee: User) -> None:
-    """Revoke the grant, stop the sync and keep the imported mail."""
+def disconnect_mailbox(*, employee: User) -> Mailbox | None:
+    """Revoke the grant, stop the sync and keep the imported mail; return
+    the mailbox disconnected, if there was one."""
     mailbox = (
         Mailbox.objects.select_for_update()
         .filter(employee=employee, is_current=True)
         .first()
     )
     if mailbox is None:
-        return
+        return None
     revoke_grant(provider=mailbox.provider, refresh_token=mailbox.refresh_token)
     mailbox.clear_tokens()
     mailbox.state = Mailbox.State.DISCONNECTED
     mailbox.state_reason = "You disconnected it"
     mailbox.disconnected_at = timezone.now()
     mailbox.save()
+    return mailbox
 
 
 def _retire(mailbox: Mailbox, *, reason: str) -> None:

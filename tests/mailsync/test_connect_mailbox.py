@@ -298,3 +298,20 @@ def test_a_next_to_another_employees_page_still_connects_only_the_signed_in_one(
     mailbox = Mailbox.objects.get()
     assert mailbox.employee == settings_employee
     assert not Mailbox.objects.filter(employee=colleague).exists()
+
+
+def test_disconnecting_outlook_says_where_to_withdraw_the_permission(
+    client: Client,
+    settings_employee: User,
+    microsoft_sandbox: MicrosoftSandboxControl,
+) -> None:
+    microsoft_sandbox.create_user("owen@outlook.test", "Owen")
+    client.force_login(settings_employee, backend="accounts.backends.EmployeeBackend")
+    connect_through_consent(client, "microsoft", account="owen@outlook.test")
+
+    page = client.post(reverse("mailsync:disconnect"), follow=True)
+
+    mailbox = Mailbox.objects.get()
+    assert mailbox.state == Mailbox.State.DISCONNECTED
+    assert not mailbox.refresh_token_encrypted
+    assert "myapps.microsoft.com" in page.content.decode()
