@@ -5,10 +5,21 @@ Tokens are never shown (not even encrypted), nor are message bodies.
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from mailsync.models import Mailbox, SyncRun
+
+RECENT_RUNS = 20
+
+
+class RecentSyncRuns(BaseInlineFormSet):
+    """The mailbox's own latest runs; its whole log is on the Sync runs
+    page, filtered by mailbox."""
+
+    def get_queryset(self) -> QuerySet[SyncRun]:
+        return super().get_queryset()[:RECENT_RUNS]  # type: ignore[return-value]
 
 
 class SyncRunInline(admin.TabularInline):
@@ -25,15 +36,12 @@ class SyncRunInline(admin.TabularInline):
         "error",
     )
     readonly_fields = fields
+    formset = RecentSyncRuns
     extra = 0
     max_num = 0
     can_delete = False
     ordering = ("-started_at",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncRun]:
-        # The latest runs only; the full log is on the Sync runs page.
-        recent = SyncRun.objects.order_by("-started_at").values("pk")[:20]
-        return super().get_queryset(request).filter(pk__in=recent)
+    verbose_name_plural = f"latest {RECENT_RUNS} sync runs (all on the Sync runs page)"
 
 
 @admin.register(Mailbox)
@@ -121,7 +129,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         "removed",
         "error",
     )
-    list_filter = ("kind", "mailbox__provider")
+    list_filter = ("kind", "mailbox__provider", "mailbox")
     search_fields = ("mailbox__address",)
     list_select_related = ("mailbox",)
     readonly_fields = [field.name for field in SyncRun._meta.fields]
