@@ -65,7 +65,9 @@ def test_a_weak_password_is_refused_and_the_link_still_works(client: Client) -> 
     assert client.get(link).status_code == 200
 
 
-def test_a_used_link_says_so_and_offers_sign_in(client: Client) -> None:
+def test_a_used_link_says_so_and_offers_sign_in_or_a_new_password_link(
+    client: Client,
+) -> None:
     invitation, token = invite()
     link = reverse("staff:accept_invitation", args=[token])
     set_password(Client(), link)
@@ -76,6 +78,7 @@ def test_a_used_link_says_so_and_offers_sign_in(client: Client) -> None:
     assert response.status_code == 410
     assert b"This invitation has been used" in response.content
     assert reverse("account_login").encode() in response.content
+    assert reverse("account_reset_password").encode() in response.content
     assert second_try.status_code == 410
     assert invitation.employee.__class__.objects.get(
         pk=invitation.employee.pk
