@@ -19,7 +19,7 @@ class RecentSyncRuns(BaseInlineFormSet):
     page, filtered by mailbox."""
 
     def get_queryset(self) -> QuerySet[SyncRun]:
-        return super().get_queryset()[:RECENT_RUNS]  # type: ignore[return-value]
+        return super().get_queryset()[:RECENT_RUNS]
 
 
 class SyncRunInline(admin.TabularInline):
