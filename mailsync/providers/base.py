@@ -60,12 +60,18 @@ class PullRequest:
     # Every contact address of the account (read only when a first import
     # or a re-list needs them; a backfill names its own in the cursor).
     contact_addresses: Callable[[], list[str]]
-    # Whether any of a message's participants is a contact, where the
-    # provider can tell before fetching the message.
-    involves_contact: Callable[[set[str]], bool]
+    # Why a message with these participants would not be stored ("no
+    # contact", "never-log"), or None when it would be; for providers that
+    # can tell before fetching the message.
+    skip_reason: Callable[[set[str]], str | None]
     # Which of these provider ids this mailbox already stored.
     already_stored: Callable[[list[str]], set[str]]
+    # At most this many sources are fetched in one step.
     max_messages: int = 100
+    # A ``time.monotonic()`` reading after which a step that fetches sources
+    # one by one fetches no further (beyond the first, so that every step
+    # makes progress) and leaves the rest to the next step.
+    deadline: float | None = None
 
 
 @dataclass
@@ -80,6 +86,11 @@ class PullPage:
     # Messages looked at on the first import, for its progress.
     examined: int = 0
     total_estimate: int | None = None
+    # Messages passed over without fetching them, by reason.
+    skipped: dict[str, int] = field(default_factory=dict)
+    # Addresses of the cursor's ``backfill`` whose past mail this step began
+    # (or finished) listing; the others stay requested for a later step.
+    backfill_taken: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

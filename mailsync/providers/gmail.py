@@ -4,7 +4,8 @@ Cursor shape: ``history_id`` (where incremental sync continues),
 ``history_page`` (a history.list page token while a long run of changes is
 read), ``listing`` (a first import, re-list or backfill in progress: whose
 addresses, which search query and page it reached) and ``backfill``
-(addresses the engine asked to fetch past mail for).
+(addresses the engine asks past mail for; a backfill starts once no other
+listing is under way).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class GmailProvider(MailProvider):
 
     def pull(self, request: PullRequest) -> PullPage:
         cursor = dict(request.cursor)
+        backfill = list(cursor.pop("backfill", []))
+        taken: list[str] = []
 
         if not cursor.get("history_id"):
             # Mark the starting point first: whatever arrives during the
@@ -88,13 +91,21 @@ class GmailProvider(MailProvider):
             profile = self._execute(self.service.users().getProfile(userId="me"))
             cursor["history_id"] = str(profile["historyId"])
             cursor["listing"] = _listing(None)
-        elif not cursor.get("listing") and cursor.get("backfill"):
-            cursor["listing"] = _listing(cursor["backfill"])
-        cursor.pop("backfill", None)
+            # This listing searches every contact's address, the requested
+            # ones included.
+            taken = backfill
+        elif not cursor.get("listing") and backfill:
+            cursor["listing"] = _listing(backfill)
+            taken = backfill
+        # Otherwise a listing is under way whose searches may be past these
+        # addresses: they wait until it ends.
 
         if cursor.get("listing"):
-            return self._list_step(request, cursor)
-        return self._history_step(request, cursor)
+            page = self._list_step(request, cursor)
+        else:
+            page = self._history_step(request, cursor)
+        page.backfill_taken = taken
+        return page
 
     def _list_step(self, request: PullRequest, cursor: dict[str, Any]) -> PullPage:
         listing = dict(cursor["listing"])

@@ -3,8 +3,12 @@
 Cursor shape: ``folders`` maps each synced folder's id to its ``name``,
 ``delta`` link (set once the folder's first round finished) and ``next``
 link (while a round is paged through); ``listed_at`` says when the folder
-list was last read; ``backfill`` holds addresses the engine asked past mail
-for (on Graph that re-lists every folder, deduplicated by the engine).
+list was last read; ``pending`` lists the messages that delta pages already
+read named for fetching but a step had no room or time left for (their
+``id``, ``thread`` and ``folder``), which the next step fetches before it
+reads any further; ``backfill`` holds addresses the engine asks past mail
+for (on Graph that re-lists every folder, deduplicated by the engine, once
+no folder is part way through a round).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -27,6 +33,9 @@ from msgraph.generated.models.message import Message as GraphMessage
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request_builder import (  # noqa: E501
     DeltaRequestBuilder,
+)
+from msgraph.generated.users.item.messages.item.attachments.attachments_request_builder import (  # noqa: E501
+    AttachmentsRequestBuilder,
 )
 from msgraph.generated.users.item.messages.item.attachments.create_upload_session.create_upload_session_post_request_body import (  # noqa: E501
     CreateUploadSessionPostRequestBody,
@@ -111,33 +120,69 @@ class OutlookProvider(MailProvider):
             )
             return MailboxIdentity(address=address, aliases=aliases)
 
-        return self._run(read_me)
+        return self._run(read_me, sdk_retries=True)
 
     # Pull -------------------------------------------------------------------
 
     def pull(self, request: PullRequest) -> PullPage:
-        # The database is only read between the two async rounds: Django
-        # refuses it inside an event loop, and another thread would not
-        # see the caller's transaction. That includes which participants
-        # are contacts.
-        page, seen = self._run(lambda client: self._pull(client, request))
-        candidates = [
-            message for message, people in seen if request.involves_contact(people)
-        ]
-        known = request.already_stored([c.provider_message_id for c in candidates])
-        wanted = [c for c in candidates if c.provider_message_id not in known]
-        if wanted:
-            page.messages = self._run(
-                lambda client: self._fetch_sources(client, wanted)
+        pending = [_from_pending(item) for item in request.cursor.get("pending", [])]
+        if pending:
+            # A page read earlier is not finished: no further delta request
+            # (nor a backfill) until its messages are in.
+            cursor = dict(request.cursor)
+            cursor.pop("backfill", None)
+            page, wanted = PullPage(cursor=cursor), pending
+        else:
+            # The database is only read between the two async rounds: Django
+            # refuses it inside an event loop, and another thread would not
+            # see the caller's transaction. That includes which participants
+            # are contacts.
+            page, seen = self._run(lambda client: self._pull(client, request))
+            skipped: Counter[str] = Counter()
+            candidates = []
+            for message, people in seen:
+                reason = request.skip_reason(people)
+                if reason is None:
+                    candidates.append(message)
+                else:
+                    skipped[reason] += 1
+            page.skipped = dict(skipped)
+            known = request.already_stored([c.provider_message_id for c in candidates])
+            wanted = [c for c in candidates if c.provider_message_id not in known]
+
+        # A step fetches a bounded number of sources, so that it ends well
+        # inside the task's time limit; the rest wait in the cursor, which
+        # the engine saves only once this step's messages are stored.
+        now = wanted[: max(request.max_messages, 1)]
+        if now:
+            page.messages, tried = self._run(
+                lambda client: self._fetch_sources(client, now, request.deadline)
             )
+            wanted = wanted[tried:]
+        if wanted:
+            page.cursor["pending"] = [_to_pending(message) for message in wanted]
+            page.caught_up = False
+        else:
+            page.cursor.pop("pending", None)
+            if pending:
+                page.caught_up = _caught_up(page.cursor.get("folders", {}))
         return page
 
     async def _fetch_sources(
-        self, client: GraphServiceClient, wanted: list[FetchedMessage]
-    ) -> list[FetchedMessage]:
+        self,
+        client: GraphServiceClient,
+        wanted: list[FetchedMessage],
+        deadline: float | None,
+    ) -> tuple[list[FetchedMessage], int]:
+        """The sources of ``wanted``, in order, until ``deadline`` passes;
+        return them and how many of ``wanted`` were tried."""
         fetched = []
+        tried = 0
         for candidate in wanted:
+            if tried and deadline is not None and time.monotonic() >= deadline:
+                break
             raw = await self._mime(client, candidate.provider_message_id)
+            tried += 1
             if raw is not None:
                 fetched.append(
                     FetchedMessage(
@@ -147,7 +192,7 @@ class OutlookProvider(MailProvider):
                         folder=candidate.folder,
                     )
                 )
-        return fetched
+        return fetched, tried
 
     async def _pull(
         self, client: GraphServiceClient, request: PullRequest
@@ -164,28 +209,38 @@ class OutlookProvider(MailProvider):
         if not folders or not listed_at or _age(listed_at) > FOLDER_LIST_INTERVAL:
             folders = await self._refresh_folders(client, folders)
             cursor["listed_at"] = datetime.now(UTC).isoformat()
-        if cursor.pop("backfill", None):
-            for state in folders.values():
-                state["delta"] = state["next"] = None
         cursor["folders"] = folders
+
+        # Delta can only filter on dates, so past mail of new contacts means
+        # reading every folder from the window's start. A folder part way
+        # through a round would miss what its earlier pages held, so the
+        # request waits for the round's end; a folder not yet started reads
+        # every contact's mail anyway.
+        backfill = list(cursor.pop("backfill", []))
+        taken: list[str] = []
+        if backfill and not any(state.get("next") for state in folders.values()):
+            for state in folders.values():
+                state["delta"] = None
+            taken = backfill
 
         # A folder in its first round (or re-listing) goes one page at a
         # time; once every folder has a delta link, one call each.
-        pending = [fid for fid, state in folders.items() if not state.get("delta")]
-        if pending:
+        unlisted = [fid for fid, state in folders.items() if not state.get("delta")]
+        if unlisted:
             page, candidates = await self._delta_page(
-                client, request, pending[0], folders
+                client, request, unlisted[0], folders
             )
             page.cursor = cursor
+            page.backfill_taken = taken
             return page, candidates
 
-        page, candidates = PullPage(cursor=cursor), []
+        page, candidates = PullPage(cursor=cursor, backfill_taken=taken), []
         for folder_id in list(folders):
             step, found = await self._delta_page(client, request, folder_id, folders)
             candidates += found
             page.removed += step.removed
             page.restored += step.restored
-        page.caught_up = all(state.get("delta") for state in folders.values())
+        page.caught_up = _caught_up(folders)
         return page, candidates
 
     async def _refresh_folders(
@@ -347,7 +402,16 @@ class OutlookProvider(MailProvider):
 
         if draft is None:
             draft = await self._create_mime_draft(client, email.raw)
+            uploaded: Counter[str] = Counter()
+        else:
+            # The interrupted try may have uploaded some of the files: a file
+            # is on the draft once its upload finished, so only the others
+            # go up again.
+            uploaded = await self._attachment_names(client, str(draft.id))
         for filename, content_type, content in email.large_attachments:
+            if uploaded[filename]:
+                uploaded[filename] -= 1
+                continue
             await self._upload_attachment(
                 client, str(draft.id), filename, content_type, content
             )
@@ -373,6 +437,25 @@ class OutlookProvider(MailProvider):
         answer = await client.me.messages.get(request_configuration=config)
         found = answer.value if answer else None
         return found[0] if found else None
+
+    async def _attachment_names(
+        self, client: GraphServiceClient, draft_id: str
+    ) -> Counter[str]:
+        """How many attachments of each file name the draft holds."""
+        query = AttachmentsRequestBuilder.AttachmentsRequestBuilderGetQueryParameters(
+            select=["id", "name"]
+        )
+        config = RequestConfiguration[Any](query_parameters=query)
+        config.headers.add("Prefer", IMMUTABLE_IDS)
+        attachments = client.me.messages.by_message_id(draft_id).attachments
+        answer = await attachments.get(request_configuration=config)
+        names: Counter[str] = Counter()
+        while answer is not None:
+            names.update(item.name or "" for item in answer.value or [])
+            if not answer.odata_next_link:
+                break
+            answer = await attachments.with_url(answer.odata_next_link).get()
+        return names
 
     async def _create_mime_draft(
         self, client: GraphServiceClient, raw: bytes
@@ -439,15 +522,30 @@ class OutlookProvider(MailProvider):
                 )
             return raw
 
-        return self._run(read)
+        return self._run(read, sdk_retries=True)
 
     # Calls ------------------------------------------------------------------
 
-    def _run(self, call: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+    def _run(
+        self,
+        call: Callable[[GraphServiceClient], Awaitable[T]],
+        *,
+        sdk_retries: bool = False,
+    ) -> T:
+        """Run ``call`` with a fresh client.
+
+        Sync and send leave throttling (429, 503) to the caller's backoff,
+        which honours Retry-After without holding a worker asleep; the
+        SDK's own retries stay on only for calls a person waits on, which
+        have no backoff behind them.
+        """
+
         # The SDK's HTTP client is bound to the loop that first uses it, so
         # each run builds its own client inside its own loop.
         async def run() -> T:
-            client = build_graph_client(self.base_url, self.access_token)
+            client = build_graph_client(
+                self.base_url, self.access_token, retry=sdk_retries
+            )
             return await call(client)
 
         try:
@@ -467,6 +565,30 @@ def _participants(item: GraphMessage) -> set[str]:
         for person in people
         if person and person.email_address and person.email_address.address
     }
+
+
+def _caught_up(folders: dict[str, dict[str, Any]]) -> bool:
+    """Whether every folder finished its round, with nothing left to page."""
+    return all(
+        state.get("delta") and not state.get("next") for state in folders.values()
+    )
+
+
+def _to_pending(message: FetchedMessage) -> dict[str, str]:
+    return {
+        "id": message.provider_message_id,
+        "thread": message.provider_thread_id,
+        "folder": message.folder,
+    }
+
+
+def _from_pending(item: dict[str, str]) -> FetchedMessage:
+    return FetchedMessage(
+        provider_message_id=item["id"],
+        provider_thread_id=item.get("thread", ""),
+        raw=b"",
+        folder=item.get("folder", ""),
+    )
 
 
 def _age(iso: str) -> timedelta:

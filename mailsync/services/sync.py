@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from contacts.models import ContactEmail
 from conversations.models import MessageLink
-from conversations.never_log import never_log_rules
+from conversations.never_log import NeverLogRules, never_log_rules
 from conversations.services import (
     IncomingMessage,
     MailboxRef,
@@ -156,7 +156,7 @@ def _sync_claimed(
     try:
         while True:
             try:
-                page = session.step()
+                page = session.step(deadline=deadline)
             except CursorExpired:
                 logger.info("mailbox %s: cursor expired; listing again", mailbox.pk)
                 session.reset_cursor()
@@ -209,6 +209,7 @@ class _SyncSession:
             addresses=self.addresses,
         )
         self._contact_addresses: frozenset[str] | None = None
+        self._rules: NeverLogRules | None = None
         # The row was read just after the claim: its token and backfill
         # requests are fresh for the first step, which saves an idle poll
         # two queries. Later steps read them again.
@@ -222,11 +223,21 @@ class _SyncSession:
             every = ContactEmail.objects.filter(
                 account_id=self.mailbox.account_id
             ).values_list("normalized", flat=True)
+            self._rules = rules
             self._contact_addresses = frozenset(a for a in every if not rules.blocks(a))
         return self._contact_addresses
 
-    def involves_contact(self, participants: set[str]) -> bool:
-        return not self.contact_addresses().isdisjoint(participants)
+    def skip_reason(self, participants: set[str]) -> str | None:
+        """Why mail among ``participants`` is not stored (the reasons the
+        store step gives), or None when it is."""
+        contacts = self.contact_addresses()
+        if not contacts.isdisjoint(participants):
+            return None
+        others = participants - self.addresses
+        rules = self._rules
+        if others and rules is not None and all(rules.blocks(a) for a in others):
+            return "never-log"
+        return "no contact"
 
     def already_stored(self, provider_ids: list[str]) -> set[str]:
         if not provider_ids:
@@ -241,7 +252,7 @@ class _SyncSession:
         Mailbox.objects.filter(pk=self.mailbox.pk).update(cursor={})
         self.mailbox.cursor = {}
 
-    def step(self) -> PullPage:
+    def step(self, *, deadline: float | None = None) -> PullPage:
         mailbox = self.mailbox
         first_step, self._first_step = self._first_step, False
         if self.provider is None:
@@ -268,6 +279,12 @@ class _SyncSession:
         cursor = dict(mailbox.cursor)
         if backfill:
             cursor["backfill"] = sorted({*cursor.get("backfill", []), *backfill})
+            if self._contact_addresses is not None and not (
+                self._contact_addresses.issuperset(backfill)
+            ):
+                # Contacts were added since this task read them; a listing
+                # that takes the request up must see them.
+                self._contact_addresses = None
         # Contact addresses are read when a provider first asks, which an
         # idle poll never does; providers ask outside any event loop.
         window_start = timezone.now() - timedelta(
@@ -278,13 +295,14 @@ class _SyncSession:
                 cursor=cursor,
                 window_start=window_start,
                 contact_addresses=lambda: sorted(self.contact_addresses()),
-                involves_contact=self.involves_contact,
+                skip_reason=self.skip_reason,
                 already_stored=self.already_stored,
                 max_messages=PAGE_SIZE,
+                deadline=deadline,
             )
         )
         self._store(page)
-        self._advance(page, consumed_backfill=backfill)
+        self._advance(page, consumed_backfill=page.backfill_taken)
         return page
 
     def _store(self, page: PullPage) -> None:
@@ -310,8 +328,9 @@ class _SyncSession:
         self.run.stored += result.stored
         self.run.linked += result.linked
         skipped = dict(self.run.skipped)
-        for reason, count in result.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + count
+        for counts in (page.skipped, result.skipped):
+            for reason, count in counts.items():
+                skipped[reason] = skipped.get(reason, 0) + count
         self.run.skipped = skipped
 
     def _advance(self, page: PullPage, *, consumed_backfill: list[str]) -> None:

@@ -179,3 +179,62 @@ def test_a_new_contact_address_backfills_its_past_mail(
     sync_until_idle(mailbox)
 
     assert subjects() == {"Older mail"}
+
+
+DAN = "dan@newco.example"
+ERIN = "erin@newco.example"
+
+
+def add_address(
+    gina: User, address: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Give a new contact ``address``, as a person would on its record."""
+    from contacts.services import add_contact_addresses
+
+    contact = ContactFactory(account=gina.account, addresses=[f"old.{address}"])
+    with django_capture_on_commit_callbacks(execute=True):
+        add_contact_addresses(contact=contact, addresses=[address])
+
+
+def step(mailbox: Mailbox) -> None:
+    """Run one sync task that stops after its first step."""
+    sync_mailbox(mailbox_id=mailbox.pk, budget_seconds=0)
+
+
+def test_an_address_added_during_the_first_import_gets_its_past_mail(
+    mailbox: Mailbox,
+    google_sandbox: GoogleSandboxControl,
+    gina: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    for sender, subject in [(CAROL, "From Carol"), (DAN, "From Dan")]:
+        google_sandbox.deliver(from_=sender, mailbox=GINA, to=[GINA], subject=subject)
+    step(mailbox)
+    mailbox.refresh_from_db()
+    assert mailbox.state == Mailbox.State.IMPORTING
+
+    add_address(gina, DAN, django_capture_on_commit_callbacks)
+    sync_until_idle(mailbox)
+
+    assert subjects() == {"From Carol", "From Dan"}
+    assert mailbox.backfill_addresses == []
+
+
+def test_an_address_added_during_a_backfill_gets_its_past_mail(
+    mailbox: Mailbox,
+    google_sandbox: GoogleSandboxControl,
+    gina: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    for sender, subject in [(CAROL, "From Carol"), (DAN, "From Dan"), (ERIN, "Erin")]:
+        google_sandbox.deliver(from_=sender, mailbox=GINA, to=[GINA], subject=subject)
+    sync_until_idle(mailbox)
+    add_address(gina, DAN, django_capture_on_commit_callbacks)
+    step(mailbox)
+
+    add_address(gina, ERIN, django_capture_on_commit_callbacks)
+    sync_until_idle(mailbox)
+
+    assert subjects() == {"From Carol", "From Dan", "Erin"}
+    assert MessageLink.objects.count() == 3
+    assert mailbox.backfill_addresses == []

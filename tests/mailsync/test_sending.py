@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from contacts.models import Contact
 from conversations.models import Message, Thread
-from conversations.services import queue_outbound_email
+from conversations.services import OutgoingFile, queue_outbound_email
 from mailsync.models import Mailbox
 from mailsync.parsing import Address
 from mailsync.providers.base import provider_for
@@ -49,6 +49,7 @@ def write(
     *,
     subject: str = "Our proposal",
     reply_to: Message | None = None,
+    attachments: list[OutgoingFile] | None = None,
 ) -> Message:
     with django_capture_on_commit_callbacks(execute=False):
         return queue_outbound_email(
@@ -62,6 +63,7 @@ def write(
             text_body="Please find our proposal.",
             reply_to=reply_to,
             contact_ids=[carol.pk],
+            attachments=attachments,
         )
 
 
@@ -210,6 +212,61 @@ def test_a_send_interrupted_after_graph_accepted_it_is_not_sent_again(
         if m["internet_message_id"] == message.rfc_message_id
     ]
     assert len(copies) == 1
+
+
+def test_an_outlook_send_retried_after_its_uploads_attaches_each_file_once(
+    employee: User,
+    carol: Contact,
+    connect_mailbox: ConnectMailbox,
+    microsoft_sandbox: MicrosoftSandboxControl,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    microsoft_sandbox.settings(sent_copy_delay=0)
+    mailbox = connect_mailbox(employee, Mailbox.Provider.OUTLOOK, "sam@outlook.test")
+    large = 3 * 1024 * 1024 + 1
+    message = write(
+        employee,
+        mailbox,
+        carol,
+        django_capture_on_commit_callbacks,
+        attachments=[
+            OutgoingFile("plans.pdf", "application/pdf", b"p" * large),
+            OutgoingFile("photos.zip", "application/zip", b"z" * large),
+            OutgoingFile("notes.txt", "text/plain", b"small"),
+        ],
+    )
+    # The worker is cut off when it asks Graph to send the finished draft.
+    microsoft_sandbox.add_fault(
+        "drop", operation="POST /me/messages/{id}/send", remaining=1
+    )
+    assert send_outbound_message(message_id=message.pk) == SendOutcome.RETRY
+
+    assert send_outbound_message(message_id=message.pk) == SendOutcome.SENT
+
+    sent = microsoft_sandbox.folder_messages("sam@outlook.test", "sentitems")
+    assert [sorted(m["attachments"]) for m in sent] == [
+        ["notes.txt", "photos.zip", "plans.pdf"]
+    ]
+    assert microsoft_sandbox.folder_messages("sam@outlook.test", "drafts") == []
+
+
+def test_a_throttled_outlook_send_is_left_to_the_outbox_retry(
+    employee: User,
+    carol: Contact,
+    connect_mailbox: ConnectMailbox,
+    microsoft_sandbox: MicrosoftSandboxControl,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    mailbox = connect_mailbox(employee, Mailbox.Provider.OUTLOOK, "sam@outlook.test")
+    message = write(employee, mailbox, carol, django_capture_on_commit_callbacks)
+    microsoft_sandbox.add_fault("rate_limit", operation="POST /me/messages")
+
+    assert send_outbound_message(message_id=message.pk) == SendOutcome.RETRY
+
+    assert microsoft_sandbox.calls("POST /me/messages", "sam@outlook.test") == 1
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    assert "429" in message.failure_reason
 
 
 def test_a_send_without_a_connected_mailbox_fails_with_the_reason(
