@@ -320,6 +320,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Files attached to mail written in the CRM wait here until the worker sends
+# them. TODO: the worker reads them from this folder, so workers on other
+# machines than the web server need it on a shared volume (or "default" in
+# STORAGES set to an object store); until then they fail such sends.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -22,13 +20,6 @@ from tests.staff.factories import grant
 
 CAROL = "carol@client.example"
 CONVERSATIONS = "accounts.access_conversations"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    """Files of mail written in the CRM go to a folder of the test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
