@@ -83,6 +83,8 @@ class Message(AccountOwned):
     to = models.JSONField(default=list, blank=True)
     cc = models.JSONField(default=list, blank=True)
     bcc = models.JSONField(default=list, blank=True)
+    # The text part. For mail with only an HTML part, the words of that
+    # HTML, which search and the snippet read; pages show the HTML itself.
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     # Whether the cleaned HTML body holds images from the web, which stay

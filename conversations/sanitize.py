@@ -10,6 +10,7 @@ sandboxed frame whose Content-Security-Policy blocks remote loads (see
 
 Plain-text bodies are escaped, with web addresses turned into links.
 Quoted earlier messages are folded into a ``<details>`` in both kinds.
+``html_as_text`` gives the words of an HTML body, for search and snippets.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -112,6 +113,14 @@ _ATTRIBUTION = re.compile(
 )
 _TAG = re.compile(r"<[^>]*>")
 QUOTE_SUMMARY = "Show quoted text"
+# Tags that break a line. In the plain-text rendering they separate words,
+# where inline tags do not ("<b>Tues</b>day" is one word).
+_LINE_BREAKING_TAG = re.compile(
+    r"<(?=/?(?:address|article|aside|blockquote|br|caption|center|dd|details|div"
+    r"|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|ol|p|pre|section"
+    r"|summary|table|tbody|td|tfoot|th|thead|tr|ul)\b)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,25 @@ def has_remote_images(html: str) -> bool:
     found: list[str] = []
     _clean(html, _noting_remote_images(found, keep=False))
     return bool(found)
+
+
+def html_as_text(html: str) -> str:
+    """The words of ``html`` as plain text on one line: tags removed,
+    entities decoded, whitespace collapsed.
+
+    What search and the snippet read of mail that has no text part. It is
+    never shown as the body: the page shows the cleaned HTML in its frame.
+    """
+    spaced = _LINE_BREAKING_TAG.sub(" <", html)
+    text = nh3.clean(
+        spaced,
+        tags=set(),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={},
+        strip_comments=True,
+        link_rel=None,
+    )
+    return " ".join(unescape(text).split())
 
 
 AttributeFilter = Callable[[str, str, str], "str | None"]

@@ -15,6 +15,11 @@ visible as its most visible message.
 
 A message no mailbox holds any more (its mailbox was removed) is treated as
 ``existence``, the most private choice, unless the viewer wrote it.
+
+What a thread shows is drawn from the messages the viewer may know about
+(``everything`` or ``metadata``): its subject, message count and last
+activity, and the teammates named beside it, whose mailboxes must share
+more than existence.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from conversations.models import (
     ThreadLink,
     ThreadReadState,
 )
+from conversations.services import conversation_subject
 from mailsync.models import Mailbox
 
 if TYPE_CHECKING:
@@ -125,6 +131,55 @@ def _visible_messages(viewer: User, account: Account) -> QuerySet[Message]:
     )
 
 
+def _known_messages(viewer: User) -> QuerySet[Message]:
+    """The messages of the outer Thread query's row that ``viewer`` may know
+    about: those whose subject and participants they may see."""
+    return (
+        Message.objects.filter(thread=OuterRef("pk"))
+        .alias(visibility=_message_visibility(viewer))
+        .filter(visibility__in=SHOWS_SUBJECT)
+        .order_by()
+    )
+
+
+def _known_count(viewer: User) -> Coalesce:
+    counted = _known_messages(viewer).values("thread").annotate(count=Count("pk"))
+    return Coalesce(Subquery(counted.values("count")), 0)
+
+
+def _known_last_activity(viewer: User) -> Subquery:
+    """As ``Thread.last_message_at``, of the known messages only: the latest
+    date sent, or for mail not sent yet, when it was written."""
+    latest = (
+        _known_messages(viewer)
+        .values("thread")
+        .annotate(latest=Coalesce(Max("sent_at"), Max("created_at")))
+    )
+    return Subquery(latest.values("latest"))
+
+
+def _first_known_subject(viewer: User) -> Subquery:
+    """The subject of the first stored message the viewer may know about."""
+    return Subquery(_known_messages(viewer).order_by("pk").values("subject")[:1])
+
+
+def _shown_subject(thread: Thread) -> str:
+    """The thread's subject, when every message is known to the viewer;
+    otherwise the first known message's, so a private message that started
+    the thread lends it nothing."""
+    known: int = thread.known_count  # type: ignore[attr-defined]
+    if known == thread.message_count:
+        return thread.subject
+    first: str | None = thread.first_known_subject  # type: ignore[attr-defined]
+    return conversation_subject(first or "")
+
+
+def _shown_links(viewer: User) -> Q:
+    """Links (of a thread or a message) whose mailbox owner may be named to
+    the viewer: their own, or one that shares more than existence."""
+    return Q(mailbox__employee=viewer) | Q(mailbox__sharing__in=SHOWS_SUBJECT)
+
+
 # Thread lists
 
 
@@ -152,9 +207,17 @@ def _thread_rows(viewer: User, threads: QuerySet[Thread]) -> QuerySet[Thread]:
     read_at = ThreadReadState.objects.filter(
         thread=OuterRef("pk"), employee=viewer
     ).values("read_at")[:1]
+    # TODO: the list is ordered by the activity of all of a thread's
+    # messages, so a private message still moves its thread up a teammate's
+    # list; ordering by known activity needs a per-viewer summary to stay
+    # fast.
     return (
         threads.annotate(
-            visibility=_thread_visibility(viewer), read_at=Subquery(read_at)
+            visibility=_thread_visibility(viewer),
+            read_at=Subquery(read_at),
+            known_count=_known_count(viewer),
+            known_last_activity=_known_last_activity(viewer),
+            first_known_subject=_first_known_subject(viewer),
         )
         .prefetch_related(
             Prefetch(
@@ -165,7 +228,10 @@ def _thread_rows(viewer: User, threads: QuerySet[Thread]) -> QuerySet[Thread]:
             ),
             Prefetch(
                 "links",
-                queryset=ThreadLink.objects.select_related("mailbox__employee"),
+                queryset=ThreadLink.objects.filter(_shown_links(viewer)).select_related(
+                    "mailbox__employee"
+                ),
+                to_attr="shown_links",
             ),
         )
         .order_by(F("last_message_at").desc(nulls_last=True), "-pk")
@@ -175,22 +241,20 @@ def _thread_rows(viewer: User, threads: QuerySet[Thread]) -> QuerySet[Thread]:
 def _as_row(thread: Thread) -> ThreadRow:
     visibility: str = thread.visibility  # type: ignore[attr-defined]
     read_at: datetime | None = thread.read_at  # type: ignore[attr-defined]
+    known_count: int = thread.known_count  # type: ignore[attr-defined]
+    last: datetime | None = thread.known_last_activity  # type: ignore[attr-defined]
+    links: list[ThreadLink] = thread.shown_links  # type: ignore[attr-defined]
     private = visibility == EXISTENCE
-    teammates = (
-        []
-        if private
-        else sorted({str(link.mailbox.employee) for link in thread.links.all()})
-    )
+    teammates = sorted({str(link.mailbox.employee) for link in links})
     return ThreadRow(
         id=thread.pk,
         visibility=visibility,
-        subject="" if private else thread.subject,
-        last_message_at=thread.last_message_at,
-        message_count=None if private else thread.message_count,
+        subject="" if private else _shown_subject(thread),
+        last_message_at=last,
+        message_count=None if private else known_count,
         contacts=list(thread.contacts.all()),
-        teammates=teammates,
-        unread=read_at is None
-        or (thread.last_message_at is not None and thread.last_message_at > read_at),
+        teammates=[] if private else teammates,
+        unread=read_at is None or (last is not None and last > read_at),
     )
 
 
@@ -238,12 +302,17 @@ def inbox_threads(
             )
         )
     if filters.unread:
+        # Unread as the list marks it: known activity after the last read.
         read = ThreadReadState.objects.filter(
             thread=OuterRef("pk"),
             employee=viewer,
-            read_at__gte=Coalesce(OuterRef("last_message_at"), OuterRef("created_at")),
+            read_at__gte=Coalesce(
+                OuterRef("known_last_activity"), OuterRef("created_at")
+            ),
         )
-        threads = threads.filter(~Exists(read))
+        threads = threads.alias(
+            known_last_activity=_known_last_activity(viewer)
+        ).filter(~Exists(read))
     query = " ".join(filters.query.split())[:MAX_SEARCH_CHARS]
     if query:
         threads = _search(viewer, threads, query)
@@ -265,9 +334,9 @@ def inbox_page(
 def _search(viewer: User, threads: QuerySet[Thread], query: str) -> QuerySet[Thread]:
     """Threads whose subject, contacts or message text match ``query``.
 
-    Subjects count only where the viewer may see them, and message text
-    only of messages whose body they may read, so a search never reveals
-    what the thread list would not.
+    Subjects count only of messages whose subject the viewer may see, and
+    message text only of messages whose body they may read, so a search
+    never reveals what the thread list would not.
     """
     words = query.split()
     contact_match = Q()
@@ -304,11 +373,9 @@ def _search(viewer: User, threads: QuerySet[Thread], query: str) -> QuerySet[Thr
     else:
         text_match = readable.filter(text_body__icontains=query)
 
-    return threads.alias(visibility=_thread_visibility(viewer)).filter(
-        Q(subject__icontains=query, visibility__in=SHOWS_SUBJECT)
-        | Exists(contacts)
-        | Exists(text_match)
-    )
+    # A thread's subject is one of its messages', without reply prefixes.
+    subject_match = _known_messages(viewer).filter(subject__icontains=query)
+    return threads.filter(Exists(subject_match) | Exists(contacts) | Exists(text_match))
 
 
 # The text search configuration: "simple" lower-cases words without
@@ -352,7 +419,7 @@ class ThreadView:
 
     @property
     def subject(self) -> str:
-        return "" if self.visibility == EXISTENCE else self.thread.subject
+        return "" if self.visibility == EXISTENCE else _shown_subject(self.thread)
 
     @property
     def is_private(self) -> bool:
@@ -363,7 +430,11 @@ def thread_for(*, viewer: User, account: Account, thread_id: int) -> ThreadView:
     """The thread, or Http404 when it is not the account's."""
     thread = (
         Thread.objects.for_account(account)
-        .annotate(visibility=_thread_visibility(viewer))
+        .annotate(
+            visibility=_thread_visibility(viewer),
+            known_count=_known_count(viewer),
+            first_known_subject=_first_known_subject(viewer),
+        )
         .prefetch_related(
             Prefetch("contacts", queryset=Contact.objects.prefetch_related("emails"))
         )
@@ -461,7 +532,10 @@ def _thread_messages(viewer: User, thread: Thread) -> QuerySet[Message]:
         .prefetch_related(
             Prefetch(
                 "links",
-                queryset=MessageLink.objects.select_related("mailbox__employee"),
+                queryset=MessageLink.objects.filter(
+                    _shown_links(viewer)
+                ).select_related("mailbox__employee"),
+                to_attr="shown_links",
             ),
             Prefetch("attachments", queryset=Attachment.objects.order_by("pk")),
         )
@@ -527,7 +601,8 @@ def _sort_key(thread: Thread, message_id: int) -> tuple[datetime, int]:
 
 def _as_message_view(viewer: User, message: Message) -> MessageView:
     visibility: str = message.visibility  # type: ignore[attr-defined]
-    teammates = {str(link.mailbox.employee) for link in message.links.all()}
+    links: list[MessageLink] = message.shown_links  # type: ignore[attr-defined]
+    teammates = {str(link.mailbox.employee) for link in links}
     if message.author is not None:
         teammates = {str(message.author)}
     return MessageView(

@@ -32,7 +32,7 @@ from conversations.models import (
     ThreadReadState,
 )
 from conversations.never_log import NeverLogRules, never_log_rules
-from conversations.sanitize import has_remote_images
+from conversations.sanitize import has_remote_images, html_as_text
 from mailsync.models import Mailbox
 from mailsync.parsing import Address, ParsedMessage
 
@@ -315,6 +315,11 @@ def _new_message(
     parsed = message.parsed
     sender = parsed.sender.address if parsed.sender else ""
     outbound = sender in mailbox.addresses
+    text_body = parsed.text_body
+    if not text_body.strip() and parsed.html_body:
+        # Mail with only an HTML part is searched and summed up by its
+        # words; the page still shows the HTML itself.
+        text_body = html_as_text(parsed.html_body)
     return Message(
         account_id=account_id,
         thread_id=thread_id,
@@ -328,10 +333,10 @@ def _new_message(
         to=_people(parsed.to),
         cc=_people(parsed.cc),
         bcc=_people(parsed.bcc),
-        text_body=parsed.text_body,
+        text_body=text_body,
         html_body=parsed.html_body,
         has_remote_images=has_remote_images(parsed.html_body),
-        snippet=_snippet(parsed),
+        snippet=message_snippet(text_body),
         has_attachments=bool(parsed.attachments),
         direction=Message.Direction.OUTBOUND if outbound else Message.Direction.INBOUND,
         status=Message.Status.SENT if outbound else Message.Status.RECEIVED,
@@ -343,9 +348,9 @@ def _people(addresses: list[Address]) -> list[dict[str, str]]:
     return [{"address": a.address, "name": a.name} for a in addresses]
 
 
-def _snippet(parsed: ParsedMessage) -> str:
-    text = " ".join(parsed.text_body.split())
-    return text[:SNIPPET_LENGTH]
+def message_snippet(text_body: str) -> str:
+    """The start of a message's text, on one line."""
+    return " ".join(text_body.split())[:SNIPPET_LENGTH]
 
 
 def refresh_thread_summaries(thread_ids: set[int]) -> None:
@@ -468,7 +473,7 @@ def queue_outbound_email(
             bcc=_people(bcc),
             text_body=text_body,
             html_body=html_body,
-            snippet=" ".join(text_body.split())[:SNIPPET_LENGTH],
+            snippet=message_snippet(text_body),
             has_attachments=bool(attachments),
             direction=Message.Direction.OUTBOUND,
             status=Message.Status.QUEUED,

@@ -246,7 +246,8 @@ def write_to_contact(request: EmployeeRequest, contact_id: int) -> HttpResponse:
     if sent is None:
         return render_contact_conversations(request, contact, form=form)
     messages.success(request, "Your email is on its way.")
-    return redirect("contacts:conversations", contact.pk)
+    # The new thread's page shows the email as Sending, then Sent or Failed.
+    return redirect(f"{reverse('conversations:thread', args=[sent.thread_id])}#latest")
 
 
 def _send(

@@ -88,6 +88,24 @@ def test_a_sent_email_shows_at_once_as_sending(
     assert "Sending" in thread.text and "Our proposal" in thread.text
 
 
+def test_a_new_thread_opens_on_its_own_page_showing_sending(
+    as_sam: Client,
+    carol: Contact,
+    sams_mailbox: Mailbox,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        response = write(as_sam, carol)
+
+    message = Message.objects.get()
+    thread_url = reverse("conversations:thread", args=[message.thread_id])
+    assert response.status_code == 302
+    assert response["Location"] == f"{thread_url}#latest"
+    page = as_sam.get(response["Location"]).text
+    assert 'badge-warn">Sending' in page and "Our proposal" in page
+    assert "Your email is on its way." in page
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "error"),
     [

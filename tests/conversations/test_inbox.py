@@ -3,19 +3,24 @@ search, and new mail appearing without a reload."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from contacts.models import Contact
-from conversations.models import ThreadReadState
+from conversations.models import Message, ThreadReadState
+from conversations.services import IncomingMessage, MailboxRef, record_inbound_messages
 from mailsync.models import Mailbox
+from mailsync.parsing import Address, ParsedMessage
 from tests.contacts.factories import ContactFactory
+from tests.conversations.conftest import CAROL
 from tests.conversations.factories import (
     MailboxFactory,
     add_message,
@@ -131,12 +136,75 @@ def test_search_matches_subjects_contacts_and_text(
     assert thread_url(threads["subject"]) in search(as_sam, "Carol Client")
 
 
+HTML_ONLY_BODY = (
+    "<div><p>The&nbsp;pallets are <b>ready</b>.</p><p>Collect&nbsp;&amp; sign"
+    "</p><style>p { color: red }</style></div>"
+)
+
+
+def store_html_only_mail(mailbox: Mailbox) -> Message:
+    """Mail with no text part, stored the way the sync stores it."""
+    parsed = ParsedMessage(
+        message_id="<html-only@client.example>",
+        in_reply_to="",
+        references=[],
+        subject="Collection",
+        sent_at=timezone.now(),
+        sender=Address(CAROL, "Carol Client"),
+        to=[Address(mailbox.address)],
+        html_body=HTML_ONLY_BODY,
+    )
+    record_inbound_messages(
+        mailbox=MailboxRef(
+            id=mailbox.pk,
+            account_id=mailbox.account_id,
+            employee_id=mailbox.employee_id,
+            addresses=frozenset({mailbox.address}),
+        ),
+        messages=[IncomingMessage("h1", "ht1", parsed)],
+    )
+    return Message.objects.get(rfc_message_id="<html-only@client.example>")
+
+
+def test_html_only_mail_is_found_by_its_text_and_has_a_snippet(
+    as_sam: Client, carol: Contact, sams_mailbox: Mailbox
+) -> None:
+    message = store_html_only_mail(sams_mailbox)
+
+    found = search(as_sam, "pallets")
+    page = as_sam.get(thread_url(message.thread_id)).text
+
+    assert thread_url(message.thread_id) in found
+    assert thread_url(message.thread_id) not in search(as_sam, "color")
+    assert message.snippet == "The pallets are ready. Collect & sign"
+    assert message.html_body == HTML_ONLY_BODY
+    assert 'class="message-frame"' in page and 'class="message-text"' not in page
+
+
+def test_html_only_mail_stored_earlier_is_given_its_text_by_a_migration(
+    as_sam: Client, carol: Contact, sams_mailbox: Mailbox
+) -> None:
+    thread = thread_with(
+        carol, sams_mailbox, text_body="", html_body="<p>Forklift&nbsp;&amp; crates</p>"
+    )
+    migration = importlib.import_module(
+        "conversations.migrations.0005_html_only_message_text"
+    )
+
+    migration.derive_text(apps, None)
+
+    message = thread.messages.get()
+    assert (message.text_body, message.snippet) == ("Forklift & crates",) * 2
+    assert thread_url(thread.pk) in search(as_sam, "forklift")
+
+
 def test_search_on_postgresql_uses_full_text(
     postgresql: None, as_sam: Client, carol: Contact, sams_mailbox: Mailbox
 ) -> None:
     from django.db import connection
 
     threads = searchable_threads(carol, sams_mailbox)
+    html_only = store_html_only_mail(sams_mailbox).thread_id
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -146,6 +214,7 @@ def test_search_on_postgresql_uses_full_text(
     assert thread_url(threads["body"]) in search(as_sam, "shipment warehouse")
     assert thread_url(threads["body"]) not in search(as_sam, "shipment -warehouse")
     assert thread_url(threads["subject"]) in search(as_sam, "overdue")
+    assert thread_url(html_only) in search(as_sam, "pallets sign")
 
 
 def test_the_list_poll_answers_204_until_something_changes(

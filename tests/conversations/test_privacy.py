@@ -4,14 +4,22 @@ Admins alike; the owner always sees all of their own mail."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from contacts.models import Contact
-from conversations.models import Attachment, MessageLink, Thread
+from conversations.models import (
+    Attachment,
+    MessageLink,
+    Thread,
+    ThreadLink,
+    ThreadReadState,
+)
 from mailsync.models import Mailbox
 from tests.conversations.factories import (
     MailboxFactory,
@@ -211,3 +219,126 @@ def test_a_second_visible_message_does_not_reveal_a_private_one(
 
     assert "Sam&#x27;s own copy of a reply" in page
     assert BODY not in page and PARTICIPANT not in page
+
+
+MERGER = "Secret merger"
+DELIVERY = "Delivery dates"
+
+
+@pytest.fixture
+def merger_thread(pat: User, carol: Contact, sams_mailbox: Mailbox) -> Thread:
+    """Pat's existence-only message starts the thread; Sam's own copy of a
+    later message, with a subject of its own, joins it."""
+    pats_mailbox = MailboxFactory(
+        employee=pat, address="pat@gmail.test", sharing=Mailbox.Sharing.EXISTENCE
+    )
+    start = timezone.now() - timedelta(days=3)
+    thread = thread_with(
+        carol, pats_mailbox, subject=MERGER, text_body="Keep this quiet", start=start
+    )
+    ThreadLink.objects.create(
+        thread=thread, mailbox=sams_mailbox, provider_thread_id="sams-thread"
+    )
+    add_message(
+        thread,
+        sams_mailbox,
+        subject=DELIVERY,
+        text_body="When can the crates ship?",
+        sent_at=start + timedelta(days=1),
+    )
+    return thread
+
+
+def pages_of(client: Client, thread: Thread, carol: Contact) -> dict[str, str]:
+    return {
+        "inbox": client.get(reverse("conversations:inbox")).text,
+        "tab": client.get(reverse("contacts:conversations", args=[carol.pk])).text,
+        "thread": client.get(reverse("conversations:thread", args=[thread.pk])).text,
+    }
+
+
+@pytest.mark.parametrize("viewer", ["teammate", "Admin"])
+def test_an_existence_only_message_lends_no_subject_or_owner_to_its_thread(
+    viewer: str,
+    sam: User,
+    admin_user: User,
+    carol: Contact,
+    merger_thread: Thread,
+    sign_in: Callable[[User], Client],
+) -> None:
+    client = sign_in(sam if viewer == "teammate" else admin_user)
+
+    pages = pages_of(client, merger_thread, carol)
+    searched = client.get(reverse("conversations:inbox"), {"q": "merger"}).text
+
+    for name, text in pages.items():
+        assert MERGER not in text, name
+        assert "Pat Peer" not in text, name
+        assert DELIVERY in text, name
+    assert reverse("conversations:thread", args=[merger_thread.pk]) not in searched
+
+
+def test_the_owner_of_the_existence_only_mailbox_sees_the_whole_thread(
+    pat: User,
+    carol: Contact,
+    merger_thread: Thread,
+    sign_in: Callable[[User], Client],
+) -> None:
+    pages = pages_of(sign_in(pat), merger_thread, carol)
+
+    for name, text in pages.items():
+        assert MERGER in text, name
+        assert "Pat Peer" in text, name
+    assert "with Pat Peer, Sam Seller" in pages["inbox"]
+    assert "with Pat Peer, Sam Seller" in pages["tab"]
+
+
+def test_a_rows_count_activity_and_unread_mark_leave_out_private_messages(
+    sam: User,
+    pat: User,
+    carol: Contact,
+    merger_thread: Thread,
+    as_sam: Client,
+) -> None:
+    as_sam.get(reverse("conversations:thread", args=[merger_thread.pk]))
+    ThreadReadState.objects.filter(employee=sam).update(
+        read_at=timezone.now() - timedelta(hours=2)
+    )
+    visible_at = merger_thread.messages.get(subject=DELIVERY).sent_at
+    add_message(
+        merger_thread,
+        Mailbox.objects.get(employee=pat),
+        subject="Re: Secret merger",
+        sent_at=timezone.now() - timedelta(hours=1),
+    )
+
+    inbox = as_sam.get(reverse("conversations:inbox"))
+    tab = as_sam.get(reverse("contacts:conversations", args=[carol.pk]))
+    unread = as_sam.get(reverse("conversations:inbox"), {"unread": "on"})
+
+    for response in (inbox, tab):
+        [row] = response.context["page"].object_list
+        assert (row.subject, row.message_count) == (DELIVERY, 1)
+        assert row.last_message_at == visible_at
+        assert row.teammates == ["Sam Seller"]
+        assert not row.unread
+    assert not unread.context["page"].object_list
+
+
+def test_a_message_names_only_mailboxes_that_share_more_than_existence(
+    pat: User,
+    admin_user: User,
+    sam: User,
+    pats_thread: Thread,
+    sign_in: Callable[[User], Client],
+) -> None:
+    share(pat, Mailbox.Sharing.EXISTENCE)
+    admins = MailboxFactory(employee=admin_user, sharing=Mailbox.Sharing.EVERYTHING)
+    MessageLink.objects.create(
+        message=pats_thread.messages.get(), mailbox=admins, provider_message_id="a1"
+    )
+
+    page = sign_in(sam).get(reverse("conversations:thread", args=[pats_thread.pk]))
+
+    assert f"in the mailbox of {admin_user}" in page.text
+    assert "Pat Peer" not in page.text

@@ -12,6 +12,7 @@ from conversations.sanitize import (
     body_policy,
     clean_email_html,
     has_remote_images,
+    html_as_text,
     render_plain_text,
 )
 
@@ -324,3 +325,21 @@ def test_remote_images_are_noted_as_the_cleaned_body_would_show_them(
 ) -> None:
     assert has_remote_images(html) is expected
     assert clean_email_html(html).has_remote_images is expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Price</p><p>Total&nbsp;&amp; tax</p>", "Price Total & tax"),
+        ("<table><tr><td>Qty</td><td>40</td></tr></table>", "Qty 40"),
+        ("Line one<br>Line two", "Line one Line two"),
+        ("<b>Tues</b>day &lt;noon&gt;", "Tuesday <noon>"),
+        ("<style>p { color: red }</style><script>track()</script>Hi", "Hi"),
+        ("<!-- a comment -->\n\n  Spaced \t out\n", "Spaced out"),
+        ("", ""),
+    ],
+)
+def test_html_as_text_keeps_the_words_and_drops_the_markup(
+    html: str, expected: str
+) -> None:
+    assert html_as_text(html) == expected
