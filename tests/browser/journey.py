@@ -93,7 +93,8 @@ def open_conversations_tab(page: Any, site: Site, contact_name: str) -> None:
 
 
 def write_email(page: Any, *, to: str, subject: str, text: str) -> None:
-    """In the composer of a contact's Conversations tab."""
+    """In the composer of a contact's Conversations tab; the new thread
+    opens."""
     composer = page.locator("#composer")
     composer.get_by_label(to).check()
     composer.get_by_label("Subject").fill(subject)

@@ -108,10 +108,16 @@ def test_from_invitation_to_a_contact_reply_arriving_live(
     open_conversations_tab(page, site, "Maria Lopez")
     expect(page.get_by_role("link", name="Spring catalogue")).to_be_visible()
 
-    # Sam writes to Maria; the worker sends it through Sam's own mailbox.
+    # Sam writes to Maria and lands on the new thread, where it is Sending
+    # until the worker sends it through Sam's own mailbox; then it says
+    # Sent without a reload.
     write_email(page, to=MARIA, subject=SUBJECT, text="Our trade prices attached.")
+    badge = page.locator("#latest .badge")
+    expect(badge).to_have_text("Sending")
+    page.evaluate("() => { window.stillTheSamePage = true; }")
     sent = Message.objects.get(subject=SUBJECT)
     assert as_the_worker(lambda: send_outbound_message(message_id=sent.pk)) == "sent"
+    expect(badge).to_have_text("Sent")
     sent.refresh_from_db()
     if provider == "gmail":
         in_sent = google.messages(address, label="SENT")
@@ -119,12 +125,10 @@ def test_from_invitation_to_a_contact_reply_arriving_live(
     else:
         in_sent = microsoft.folder_messages(address, "sentitems")
         assert [m["internet_message_id"] for m in in_sent] == [sent.rfc_message_id]
-    screenshot(page, f"contact-conversations-{provider}")
+    screenshot(page, f"thread-sent-{provider}")
 
-    # Sam opens the thread and keeps looking at it while Maria answers.
-    page.get_by_role("link", name=SUBJECT).click()
+    # Sam keeps looking at the thread while Maria answers.
     expect(page.locator("#latest")).to_contain_text("Our trade prices attached.")
-    page.evaluate("() => { window.stillTheSamePage = true; }")
     # Maria answers a moment later: a Date header counts whole seconds, and
     # the thread lists messages by date.
     page.wait_for_timeout(1100)
