@@ -100,7 +100,11 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.action(description="Run a full resync (re-list from the import window)")
     def full_resync(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         # A re-list stores nothing twice: known messages are only skipped.
+        # Taking the lease back stops a sync under way from writing its
+        # cursor over the cleared one.
         count = queryset.exclude(state=Mailbox.State.DISCONNECTED).update(
+            lease_owner="",
+            lease_expires_at=None,
             cursor={},
             state=Mailbox.State.IMPORTING,
             import_done=0,

@@ -149,7 +149,7 @@ def _sync_claimed(
         mailbox=mailbox,
         kind="incremental" if mailbox.last_synced_at else "import",
     )
-    session = _SyncSession(mailbox, run)
+    session = _SyncSession(mailbox, run, owner=owner)
     deadline = time.monotonic() + budget_seconds
     caught_up = False
     refreshed_after_401 = False
@@ -178,6 +178,12 @@ def _sync_claimed(
         run.error = error.reason[:1000]
         _record_failure(mailbox, error)
         return SyncOutcome(ran=True), False
+    except LeaseLost:
+        # Support started a full resync, or this task outlived its lease
+        # and another worker holds the mailbox now: that one goes on.
+        logger.info("mailbox %s: lease taken back; stopping", mailbox.pk)
+        run.error = "Stopped: the mailbox was taken over (a resync?)."
+        return SyncOutcome(ran=True), True
     finally:
         run.finished_at = timezone.now()
         run.save()
@@ -194,12 +200,17 @@ def _sync_claimed(
     return SyncOutcome(ran=True, more=not caught_up), released
 
 
+class LeaseLost(Exception):
+    """The mailbox's lease is no longer this task's: it must not write."""
+
+
 class _SyncSession:
     """The state of one task's work on one mailbox."""
 
-    def __init__(self, mailbox: Mailbox, run: SyncRun) -> None:
+    def __init__(self, mailbox: Mailbox, run: SyncRun, *, owner: str) -> None:
         self.mailbox = mailbox
         self.run = run
+        self.owner = owner
         self.provider: MailProvider | None = None
         self.addresses = frozenset([mailbox.address, *mailbox.aliases])
         self.ref = MailboxRef(
@@ -354,13 +365,23 @@ class _SyncSession:
                     default=F("import_total"),
                     output_field=PositiveIntegerField(),
                 )
-            if updates:
-                Mailbox.objects.filter(pk=self.mailbox.pk).update(**updates)
+            if updates and not (
+                Mailbox.objects.filter(
+                    pk=self.mailbox.pk, lease_owner=self.owner
+                ).update(**updates)
+            ):
+                raise LeaseLost
             self.mailbox.cursor = page.cursor
             return
 
         with transaction.atomic():
-            mailbox = Mailbox.objects.select_for_update().get(pk=self.mailbox.pk)
+            mailbox = (
+                Mailbox.objects.select_for_update()
+                .filter(pk=self.mailbox.pk, lease_owner=self.owner)
+                .first()
+            )
+            if mailbox is None:
+                raise LeaseLost
             mailbox.cursor = page.cursor
             if consumed_backfill:
                 mailbox.backfill_addresses = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -214,3 +216,50 @@ def test_a_long_import_continues_in_further_tasks(
     sync_until_idle(mailbox)
     assert Message.objects.count() == 5
     assert MessageLink.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_under_way_does_not_undo_a_full_resync(
+    gina: User,
+    connect_mailbox: ConnectMailbox,
+    google_sandbox: GoogleSandboxControl,
+    client: Client,
+) -> None:
+    import threading
+
+    from django.db import connections
+
+    from mailsync.sandbox.google.api import HISTORY_LIST
+    from tests.factories import SupportUserFactory
+
+    mailbox = connect_mailbox(gina, Mailbox.Provider.GMAIL, "gina@gmail.test")
+    sync_until_idle(mailbox)
+    google_sandbox.deliver(
+        from_=CAROL, mailbox="gina@gmail.test", to=["gina@gmail.test"], subject="New"
+    )
+    # The next incremental poll hangs in Gmail while support resyncs.
+    google_sandbox.add_fault("slow", operation=HISTORY_LIST, remaining=1, delay=1.5)
+
+    def worker() -> None:
+        try:
+            sync_mailbox(mailbox_id=mailbox.pk)
+        finally:
+            connections.close_all()
+
+    poll = threading.Thread(target=worker)
+    poll.start()
+    for _ in range(100):
+        if Mailbox.objects.filter(pk=mailbox.pk).exclude(lease_owner="").exists():
+            break
+        threading.Event().wait(0.02)
+    client.force_login(SupportUserFactory())
+    client.post(
+        reverse("admin:mailsync_mailbox_changelist"),
+        {"action": "full_resync", "_selected_action": [mailbox.pk]},
+    )
+    poll.join(timeout=30)
+
+    mailbox.refresh_from_db()
+    assert mailbox.cursor == {}
+    assert mailbox.state == Mailbox.State.IMPORTING
+    assert mailbox.runs.first().error.startswith("Stopped")
