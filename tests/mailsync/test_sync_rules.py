@@ -262,4 +262,5 @@ def test_a_sync_under_way_does_not_undo_a_full_resync(
     mailbox.refresh_from_db()
     assert mailbox.cursor == {}
     assert mailbox.state == Mailbox.State.IMPORTING
-    assert mailbox.runs.first().error.startswith("Stopped")
+    stopped = mailbox.runs.first()
+    assert stopped is not None and stopped.error.startswith("Stopped")
