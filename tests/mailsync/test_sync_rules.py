@@ -264,3 +264,41 @@ def test_a_sync_under_way_does_not_undo_a_full_resync(
     assert mailbox.state == Mailbox.State.IMPORTING
     stopped = mailbox.runs.first()
     assert stopped is not None and stopped.error.startswith("Stopped")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_started_together_sync_a_mailbox_once(
+    gina: User, connect_mailbox: ConnectMailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    import threading
+
+    from django.db import connections
+
+    from mailsync.sandbox.google.api import HISTORY_LIST
+
+    mailbox = connect_mailbox(gina, Mailbox.Provider.GMAIL, "gina@gmail.test")
+    sync_until_idle(mailbox)
+    google_sandbox.deliver(
+        from_=CAROL, mailbox="gina@gmail.test", to=["gina@gmail.test"], subject="New"
+    )
+    # The first to reach Gmail is held there long enough for the other to
+    # try the mailbox too.
+    google_sandbox.add_fault("slow", operation=HISTORY_LIST, remaining=1, delay=1.0)
+    start = threading.Barrier(2)
+    ran: list[bool] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            ran.append(sync_mailbox(mailbox_id=mailbox.pk).ran)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=30)
+
+    assert sorted(ran) == [False, True]
+    assert Message.objects.filter(subject="New").count() == 1
