@@ -99,6 +99,7 @@ def walk(page: Any, url: str) -> None:
         expect(page.get_by_text("Your email is on its way.")).to_be_visible()
         sent = page.locator("#latest .badge", has_text=re.compile("^Sent$"))
         expect(sent).to_be_visible(timeout=90_000)
+        page.evaluate("() => window.scrollTo(0, 0)")  # the thread's heading too
         picture(page, f"thread-sent-{provider_of(address)}")
         sign_out(page)
 
