@@ -432,10 +432,13 @@ def _record_failure(mailbox: Mailbox, error: ProviderError) -> None:
         mark_disconnected(mailbox_id=mailbox.pk, reason=error.reason)
         return
 
+    # The provider's Retry-After says when it will answer again (a quota
+    # window ending); without one, waits double from a minute.
     failures = mailbox.failure_count + 1
-    wait = timedelta(minutes=min(2 ** (failures - 1), 60))
     if error.retry_after:
-        wait = max(wait, timedelta(seconds=error.retry_after))
+        wait = timedelta(seconds=error.retry_after)
+    else:
+        wait = timedelta(minutes=min(2 ** (failures - 1), 60))
     Mailbox.objects.filter(pk=mailbox.pk, state__in=SYNCABLE_STATES).update(
         state=Mailbox.State.BACKING_OFF,
         failure_count=failures,

@@ -302,3 +302,21 @@ def test_two_workers_started_together_sync_a_mailbox_once(
 
     assert sorted(ran) == [False, True]
     assert Message.objects.filter(subject="New").count() == 1
+
+
+def test_throttling_waits_as_long_as_retry_after_says_however_often_it_came(
+    gina: User, connect_mailbox: ConnectMailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    mailbox = connect_mailbox(gina, Mailbox.Provider.GMAIL, "gina@gmail.test")
+    sync_until_idle(mailbox)
+    Mailbox.objects.filter(pk=mailbox.pk).update(failure_count=4)
+    google_sandbox.add_fault("rate_limit", retry_after=40)
+
+    sync_mailbox(mailbox_id=mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert mailbox.failure_count == 5
+    assert mailbox.backoff_until is not None
+    waits = mailbox.backoff_until - timezone.now()
+    # Doubling from a minute would wait 16 minutes after five failures.
+    assert timedelta(seconds=30) < waits <= timedelta(seconds=40)
