@@ -109,16 +109,24 @@ class GmailProvider(MailProvider):
 
     def _list_step(self, request: PullRequest, cursor: dict[str, Any]) -> PullPage:
         listing = dict(cursor["listing"])
-        addresses = listing["addresses"] or request.contact_addresses()
-        queries = search_queries(addresses, request.window_start)
-        if listing["index"] >= len(queries):
+        # The addresses of the search being paged through; a new search
+        # takes the next ones after the last address already searched, so
+        # contacts added or removed meanwhile shift nothing.
+        chunk: list[str] = listing.get("chunk") or []
+        if not chunk:
+            pool = listing["addresses"] or request.contact_addresses()
+            after = listing.get("after", "")
+            chunk = sorted({a.lower() for a in pool if a and a.lower() > after})[
+                :ADDRESSES_PER_QUERY
+            ]
+        if not chunk:
             cursor.pop("listing")
             return PullPage(cursor=cursor)
 
         answer = self._execute(
             self.messages.list(
                 userId="me",
-                q=queries[listing["index"]],
+                q=search_queries(chunk, request.window_start)[0],
                 maxResults=request.max_messages,
                 pageToken=listing.get("page_token") or None,
             )
@@ -130,8 +138,10 @@ class GmailProvider(MailProvider):
             )
         if answer.get("nextPageToken"):
             listing["page_token"] = answer["nextPageToken"]
+            listing["chunk"] = chunk
         else:
-            listing["index"] += 1
+            listing["after"] = chunk[-1]
+            listing["chunk"] = []
             listing["page_token"] = ""
         cursor["listing"] = listing
 
@@ -323,7 +333,8 @@ def _listing(addresses: list[str] | None) -> dict[str, Any]:
     """A search in progress: of ``addresses``, or of every contact's."""
     return {
         "addresses": addresses,
-        "index": 0,
+        "after": "",
+        "chunk": [],
         "page_token": "",
         "estimate": 0,
     }

@@ -238,3 +238,33 @@ def test_an_address_added_during_a_backfill_gets_its_past_mail(
     assert subjects() == {"From Carol", "From Dan", "Erin"}
     assert MessageLink.objects.count() == 3
     assert mailbox.backfill_addresses == []
+
+
+def test_a_contact_removed_during_the_first_import_costs_no_one_else_their_mail(
+    gina: User, mailbox: Mailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    from contacts.services import delete_contact
+    from mailsync.providers.gmail import ADDRESSES_PER_QUERY
+
+    # One search more than fits in a query; each contact wrote once.
+    people = [
+        ContactFactory(account=gina.account, addresses=[f"p{n:02}@client.example"])
+        for n in range(ADDRESSES_PER_QUERY + 1)
+    ]
+    for number in range(ADDRESSES_PER_QUERY + 1):
+        google_sandbox.deliver(
+            from_=f"p{number:02}@client.example",
+            mailbox=GINA,
+            to=[GINA],
+            subject=f"From p{number:02}",
+        )
+    # The first search is done when the step ends (a step of no time
+    # still runs once).
+    assert sync_mailbox(mailbox_id=mailbox.pk, budget_seconds=0).more
+
+    delete_contact(contact=people[0])
+    sync_until_idle(mailbox)
+
+    # p00's mail came in before the contact went; everyone else's after.
+    expected = {f"From p{number:02}" for number in range(ADDRESSES_PER_QUERY + 1)}
+    assert set(Message.objects.values_list("subject", flat=True)) == expected
