@@ -43,23 +43,8 @@ POLL_SECONDS = 15
 def inbox(request: EmployeeRequest) -> HttpResponse:
     search = InboxFilterForm(request.GET)
     filters = search.filters()
-    page = selectors.inbox_page(
-        viewer=request.user,
-        account=request.account,
-        filters=filters,
-        number=request.GET.get("page"),
-    )
-    return render(
-        request,
-        "conversations/inbox.html",
-        {
-            "search": search,
-            "page": page,
-            "key": _inbox_key(request, filters),
-            "filters_query": _filters_query(request),
-            "poll_seconds": POLL_SECONDS,
-        },
-    )
+    context = _inbox_list(request, filters, _inbox_key(request, filters))
+    return render(request, "conversations/inbox.html", {"search": search, **context})
 
 
 @conversations_permission
@@ -71,22 +56,27 @@ def inbox_updates(request: EmployeeRequest) -> HttpResponse:
     if key == request.GET.get("key"):
         return HttpResponse(status=204)
 
+    return render(
+        request, "conversations/_inbox_list.html", _inbox_list(request, filters, key)
+    )
+
+
+def _inbox_list(
+    request: EmployeeRequest, filters: selectors.InboxFilter, key: str
+) -> dict[str, Any]:
+    """What the inbox's list of threads shows, and how it polls."""
     page = selectors.inbox_page(
         viewer=request.user,
         account=request.account,
         filters=filters,
         number=request.GET.get("page"),
     )
-    return render(
-        request,
-        "conversations/_inbox_list.html",
-        {
-            "page": page,
-            "key": key,
-            "filters_query": _filters_query(request),
-            "poll_seconds": POLL_SECONDS,
-        },
-    )
+    return {
+        "page": page,
+        "key": key,
+        "filters_query": _filters_query(request),
+        "poll_seconds": POLL_SECONDS,
+    }
 
 
 def _filters_query(request: EmployeeRequest) -> str:

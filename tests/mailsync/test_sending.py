@@ -284,3 +284,29 @@ def test_a_send_without_a_connected_mailbox_fails_with_the_reason(
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert "not connected" in message.failure_reason
+
+
+def test_outlook_send_after_the_token_was_expired_early_is_sent_once(
+    employee: User,
+    carol: Contact,
+    connect_mailbox: ConnectMailbox,
+    microsoft_sandbox: MicrosoftSandboxControl,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    microsoft_sandbox.settings(sent_copy_delay=0)
+    mailbox = connect_mailbox(employee, Mailbox.Provider.OUTLOOK, "sam@outlook.test")
+    message = write(employee, mailbox, carol, django_capture_on_commit_callbacks)
+    # Microsoft ends the token's life early (as continuous access evaluation
+    # does) while RevStackr still holds it as valid for an hour; the draft
+    # is created before the refusal. The send renews the token once.
+    microsoft_sandbox.add_fault(
+        "expire_token", operation="POST /me/messages/{id}/send", remaining=1
+    )
+
+    outcome = send_outbound_message(message_id=message.pk)
+
+    assert outcome == SendOutcome.SENT
+    sent = microsoft_sandbox.folder_messages("sam@outlook.test", "sentitems")
+    assert [m["internet_message_id"] for m in sent] == [message.rfc_message_id]
+    assert microsoft_sandbox.folder_messages("sam@outlook.test", "drafts") == []
+    assert Message.objects.get(pk=message.pk).status == Message.Status.SENT
