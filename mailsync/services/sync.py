@@ -176,7 +176,7 @@ def _sync_claimed(
             _renew(mailbox.pk, owner)
     except ProviderError as error:
         run.error = error.reason[:1000]
-        _record_failure(mailbox, error)
+        _record_failure(mailbox, error, progressed=bool(run.fetched))
         return SyncOutcome(ran=True), False
     except LeaseLost:
         # Support started a full resync, or this task outlived its lease
@@ -427,14 +427,18 @@ def _record_success(mailbox: Mailbox, caught_up: bool, *, owner: str) -> bool:
     )
 
 
-def _record_failure(mailbox: Mailbox, error: ProviderError) -> None:
+def _record_failure(
+    mailbox: Mailbox, error: ProviderError, *, progressed: bool = False
+) -> None:
     if error.permanent:
         mark_disconnected(mailbox_id=mailbox.pk, reason=error.reason)
         return
 
     # The provider's Retry-After says when it will answer again (a quota
-    # window ending); without one, waits double from a minute.
-    failures = mailbox.failure_count + 1
+    # window ending); without one, waits double from a minute. A task that
+    # fetched mail before failing (an import running into a per-minute
+    # quota) starts the doubling again.
+    failures = 1 if progressed else mailbox.failure_count + 1
     if error.retry_after:
         wait = timedelta(seconds=error.retry_after)
     else:

@@ -320,3 +320,31 @@ def test_throttling_waits_as_long_as_retry_after_says_however_often_it_came(
     waits = mailbox.backoff_until - timezone.now()
     # Doubling from a minute would wait 16 minutes after five failures.
     assert timedelta(seconds=30) < waits <= timedelta(seconds=40)
+
+
+def test_an_import_stopped_by_the_quota_after_some_mail_does_not_double_its_wait(
+    gina: User, connect_mailbox: ConnectMailbox, google_sandbox: GoogleSandboxControl
+) -> None:
+    mailbox = connect_mailbox(gina, Mailbox.Provider.GMAIL, "gina@gmail.test")
+    google_sandbox.deliver_many(
+        [
+            {"from_": CAROL, "mailbox": "gina@gmail.test", "subject": f"N{number}"}
+            for number in range(150)
+        ]
+    )
+    # Room for the first page of the import (about 2,000 units), not the
+    # second; earlier failures would have doubled the wait to 16 minutes.
+    google_sandbox.set_quota(enabled=True, limit_per_minute=2100, reset_usage=True)
+    Mailbox.objects.filter(pk=mailbox.pk).update(failure_count=4)
+
+    try:
+        sync_mailbox(mailbox_id=mailbox.pk)
+    finally:
+        google_sandbox.set_quota(enabled=False, reset_usage=True)
+
+    mailbox.refresh_from_db()
+    assert Message.objects.count() == 100
+    assert mailbox.state == Mailbox.State.BACKING_OFF
+    assert mailbox.failure_count == 1
+    assert mailbox.backoff_until is not None
+    assert mailbox.backoff_until <= timezone.now() + timedelta(minutes=1)
