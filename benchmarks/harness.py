@@ -414,7 +414,19 @@ def counting_queries() -> Iterator[QueryCounter]:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (ru_maxrss is in KiB on Linux)."""
+    """This process's peak resident memory, in MB.
+
+    Linux keeps ``ru_maxrss`` across ``execve``, so a worker started from a
+    parent holding the sandbox would report the parent's size. ``VmHWM``
+    belongs to the address space the program runs in and starts afresh at
+    exec; ``ru_maxrss`` (KiB on Linux) is the fallback elsewhere.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -435,6 +447,12 @@ def provider_calls(
         calls[row["operation"]] += row["calls"]
         units[row["operation"]] += row["units"]
     return {op: {"calls": calls[op], "units": units[op]} for op in sorted(calls)}
+
+
+def cpu_seconds() -> float:
+    """CPU time this process has used so far, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentile(values: list[float], fraction: float) -> float:
